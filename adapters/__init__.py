@@ -1,0 +1,1 @@
+"""What talks to the outside world: the customs endpoint client, the mock customs service, the embedded broker."""

@@ -1,0 +1,147 @@
+"""The mock's state: filings, document references, sequences and authorizations, in one SQLite file.
+
+Every filing is committed (WAL, synchronous=FULL) before its reply leaves, so a SIGKILL loses nothing that was
+answered. ``:memory:`` gives a throw-away store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS filings (
+    message_id  TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    sender      TEXT NOT NULL,
+    reference   TEXT NOT NULL,
+    digest      TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    reply       BLOB NOT NULL,
+    submissions INTEGER NOT NULL DEFAULT 1,
+    filed_at    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS doc_references (
+    kind       TEXT NOT NULL,
+    sender     TEXT NOT NULL,
+    reference  TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    content    TEXT NOT NULL,
+    PRIMARY KEY (kind, sender, reference)
+);
+CREATE TABLE IF NOT EXISTS sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS authorizations (
+    number      TEXT PRIMARY KEY,
+    exporter    TEXT NOT NULL,
+    valid_until TEXT NOT NULL,
+    message_id  TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFiling:
+    message_id: str
+    digest: str
+    status: str
+    reply: bytes
+
+
+class FilingStore:
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        self.path = str(path)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        if self.path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def filing(self, message_id: str) -> StoredFiling | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT message_id, digest, status, reply FROM filings WHERE message_id = ?", (message_id,)
+            ).fetchone()
+        return None if row is None else StoredFiling(*row)
+
+    def count_submission(self, message_id: str) -> None:
+        with self._lock:
+            self._db.execute("UPDATE filings SET submissions = submissions + 1 WHERE message_id = ?", (message_id,))
+
+    def reference(self, kind: str, sender: str, reference: str) -> tuple[str, str] | None:
+        """(message id, content digest) of the document already filed under this reference, if any."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT message_id, content FROM doc_references WHERE kind = ? AND sender = ? AND reference = ?",
+                (kind, sender, reference),
+            ).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def next_sequence(self, name: str) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "INSERT INTO sequences(name, value) VALUES (?, 1) "
+                "ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value",
+                (name,),
+            ).fetchone()
+        return int(row[0])
+
+    def record(
+        self,
+        *,
+        message_id: str,
+        kind: str,
+        sender: str,
+        reference: str,
+        digest: str,
+        content: str,
+        status: str,
+        reply: bytes,
+        filed_at: str,
+        authorization: tuple[str, str, str] | None = None,
+    ) -> None:
+        """Store one answered filing atomically (and the authorization it granted, if any)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT INTO filings(message_id, kind, sender, reference, digest, status, reply, filed_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (message_id, kind, sender, reference, digest, status, reply, filed_at),
+                )
+                if status == "ACCEPTED":
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO doc_references(kind, sender, reference, message_id, content) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (kind, sender, reference, message_id, content),
+                    )
+                if authorization is not None:
+                    self._db.execute(
+                        "INSERT INTO authorizations(number, exporter, valid_until, message_id) VALUES (?, ?, ?, ?)",
+                        (*authorization, message_id),
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def submissions(self) -> dict[str, int]:
+        """How many times each message id was submitted: a correct client keeps every count at 1."""
+        with self._lock:
+            return dict(self._db.execute("SELECT message_id, submissions FROM filings ORDER BY filed_at"))
+
+    def counts_by_status(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._db.execute("SELECT status, COUNT(*) FROM filings GROUP BY status"))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._db.executescript(
+                "DELETE FROM filings; DELETE FROM doc_references; DELETE FROM sequences; DELETE FROM authorizations;"
+            )

@@ -1,0 +1,15 @@
+"""The composition root: wires the real adapters by default, accepts fakes for tests and benchmarks."""
+
+from __future__ import annotations
+
+from adapters.http_customs_endpoint import HttpCustomsEndpoint
+from gateway.kafka.service import Gateway
+from gateway.pipeline import Pipeline
+from gateway.ports import CustomsEndpoint
+from gateway.settings import Settings
+
+
+def build_gateway(settings: Settings, *, endpoint: CustomsEndpoint | None = None) -> Gateway:
+    endpoint = endpoint or HttpCustomsEndpoint(settings.ecuapass, settings.retry)
+    pipeline = Pipeline(endpoint, source=settings.source, max_event_bytes=settings.processing.max_event_bytes)
+    return Gateway(settings, pipeline, endpoint)

@@ -1,0 +1,40 @@
+"""The CloudEvents 1.0 envelope (structured JSON mode) every case event and outcome travels in.
+
+Context attributes are the spec's (``specversion``, ``id``, ``source``, ``type``, ``subject``, ``time``,
+``datacontenttype``, ``dataschema``) plus two extensions of ours: ``sender`` (RUC of the agency or exporter that
+publishes) and ``correlationid``. The case id is the ``subject`` and the Kafka key.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from gateway.events.common import Model, Ruc
+
+CaseId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
+EventId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+SourceUri = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+SCHEMA_PREFIX = "urn:ecuapass-gateway:schema:"
+
+
+class CloudEvent(Model):
+    """Attributes common to every event; subclasses pin ``type``, ``dataschema`` and ``data``."""
+
+    specversion: Literal["1.0"] = Field(description="CloudEvents version.")
+    id: EventId = Field(description="Unique per source; the gateway answers by it.")
+    source: SourceUri = Field(description="URI of the system that published the event.")
+    type: str
+    subject: CaseId = Field(description="Case id: one outward-processing case. Also the Kafka key.")
+    time: AwareDatetime = Field(description="When the event happened (RFC 3339 with offset).")
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str
+    correlationid: EventId | None = Field(None, description="Correlation id, echoed on the outcome.")
+
+
+class CaseEventBase(CloudEvent):
+    """An event from an agency back-end asking for a document to be filed."""
+
+    sender: Ruc = Field(description="RUC of the agency or exporter that publishes the event.")

@@ -1,0 +1,206 @@
+"""The use case, and the only place that orders the steps:
+
+    record -> decode (CloudEvent) -> map (e-document) -> XSD-validate -> file (port) -> outcome
+
+Every record ends in exactly one outcome: an ``Acknowledgment``, a ``Rejection`` or a ``DeadLetter``. Nothing
+here knows Kafka or HTTP; the entrypoint (``gateway.kafka``) feeds records in and publishes what comes out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+from gateway import documents
+from gateway.customs_codes import BY_CODE
+from gateway.errors import DeliveryError, InvalidEvent, UndecodableEvent
+from gateway.events import CaseEvent, decode
+from gateway.mapping.document import Document
+from gateway.outcomes import (
+    Acknowledgment,
+    AcknowledgmentData,
+    DeadLetter,
+    FieldError,
+    Outcome,
+    Rejection,
+    RejectionData,
+    outcome_id,
+)
+from gateway.ports import CustomsEndpoint, CustomsReply, Filing, ReplyError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRecord:
+    """One consumed record, as the pipeline needs it (no client types)."""
+
+    value: bytes
+    key: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    topic: str = ""
+    partition: int = -1
+    offset: int = -1
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        endpoint: CustomsEndpoint,
+        *,
+        source: str,
+        max_event_bytes: int = 1_048_576,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self._endpoint = endpoint
+        self._source = source
+        self._max_event_bytes = max_event_bytes
+        self._clock = clock
+
+    async def process(self, record: InboundRecord) -> Outcome:
+        try:
+            return await self._process(record)
+        except Exception as exc:  # a bug must not loop a record forever nor drop it: park it, loudly
+            log.exception("unexpected error on %s:%s@%s", record.topic, record.partition, record.offset)
+            return self._dead_letter(record, "internal_error", exc)
+
+    async def _process(self, record: InboundRecord) -> Outcome:
+        try:
+            if len(record.value) > self._max_event_bytes:
+                raise UndecodableEvent("too_large", detail=f"{len(record.value)} bytes > {self._max_event_bytes}")
+            event = decode(record.value)
+            document = documents.build(event)
+        except UndecodableEvent as exc:
+            log.warning("dead letter: %s (%s:%s@%s)", exc, record.topic, record.partition, record.offset)
+            return self._dead_letter(record, exc.reason, exc)
+        except InvalidEvent as exc:
+            return self._contract_rejection(record, exc)
+        filing = Filing(document.kind, document.message_id, document.to_bytes(), record.headers.get("traceparent"))
+        try:
+            reply = await self._endpoint.file(filing)
+        except DeliveryError as exc:
+            log.error("filing %s failed for good: %s", filing.message_id, exc)
+            return self._dead_letter(record, "delivery_failed", exc, attempts=exc.attempts, case_id=event.subject)
+        return self._answer(event, document, reply)
+
+    # -- outcomes -------------------------------------------------------------------------------------------
+
+    def _answer(self, event: CaseEvent, document: Document, reply: CustomsReply) -> Outcome:
+        common = {
+            "answered_event_id": event.id,
+            "answered_event_type": event.type,
+            "case_id": event.subject,
+            "document": document.kind,
+            "local_reference": event.data.local_reference,
+            "message_id": document.message_id,
+        }
+        if reply.status == "ACCEPTED" and reply.acceptance is not None and reply.reception is not None:
+            accepted = reply.acceptance
+            return Acknowledgment(
+                **self._envelope(event.source, event.id, "accepted", event.subject, event.correlationid),
+                data=AcknowledgmentData(
+                    **common,
+                    submission_number=reply.reception.submission_number,
+                    official_number=accepted.official_number,
+                    received_at=reply.reception.received_at,
+                    accepted_at=accepted.accepted_at,
+                    valid_until=accepted.valid_until,
+                    inspection_channel=accepted.inspection_channel,
+                    warnings=tuple(_customs_error(w, document) for w in accepted.warnings),
+                ),
+            )
+        notice = reply.rejection
+        errors = tuple(_customs_error(e, document) for e in notice.errors) if notice else ()
+        if not errors:
+            errors = (_unexplained(reply),)
+        return Rejection(
+            **self._envelope(event.source, event.id, "rejected", event.subject, event.correlationid),
+            data=RejectionData(
+                **common,
+                stage=notice.stage if notice else "RECEPTION",
+                rejected_by="customs",
+                submission_number=reply.reception.submission_number if reply.reception else None,
+                errors=errors,
+            ),
+        )
+
+    def _contract_rejection(self, record: InboundRecord, exc: InvalidEvent) -> Rejection:
+        event_id = exc.event_id or ""
+        source = exc.source or ""
+        subject = exc.subject or (record.key or b"").decode("utf-8", "replace") or "unknown"
+        return Rejection(
+            **self._envelope(source, event_id, "rejected", subject, None),
+            data=RejectionData(
+                answered_event_id=event_id,
+                answered_event_type=exc.event_type or "",
+                case_id=subject,
+                stage="CONTRACT",
+                rejected_by="gateway",
+                errors=exc.errors,
+            ),
+        )
+
+    def _envelope(
+        self, source: str, event_id: str, kind: Literal["accepted", "rejected"], subject: str, correlation: str | None
+    ) -> dict[str, object]:
+        return {
+            "specversion": "1.0",
+            "id": outcome_id(source, event_id, kind),
+            "source": self._source,
+            "subject": subject,
+            "time": self._clock(),
+            "correlationid": correlation or event_id or None,
+        }
+
+    def _dead_letter(
+        self,
+        record: InboundRecord,
+        reason: str,
+        exc: Exception,
+        *,
+        attempts: int = 1,
+        case_id: str | None = None,
+    ) -> DeadLetter:
+        return DeadLetter(
+            value=record.value,
+            key=record.key,
+            reason=reason,
+            error_class=type(exc).__name__,
+            detail=str(exc)[:1000],
+            first_failure=self._clock(),
+            attempts=attempts,
+            case_id=case_id,
+            headers={
+                "dlq.original.topic": record.topic,
+                "dlq.original.partition": str(record.partition),
+                "dlq.original.offset": str(record.offset),
+            },
+        )
+
+
+def _customs_error(error: ReplyError, document: Document) -> FieldError:
+    known = BY_CODE.get(error.code)
+    return FieldError(
+        code=error.code,
+        path=document.field_for(error.pointer or ""),
+        pointer=error.pointer,
+        message_es=error.description,
+        message_en=known.message_en if known else error.description,
+        severity="warning" if error.severity == "WARNING" else "error",
+    )
+
+
+def _unexplained(reply: CustomsReply) -> FieldError:
+    return FieldError(
+        code="GW-REPLY_UNEXPLAINED",
+        path="data",
+        message_es=f"Aduana respondió {reply.status} sin detallar errores.",
+        message_en=f"Customs answered {reply.status} without listing errors.",
+    )

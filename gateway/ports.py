@@ -1,0 +1,77 @@
+"""The gateway's one outbound port: filing an e-document with an Ecuapass-style endpoint.
+
+``adapters/http_customs_endpoint.py`` implements it over HTTP with retries; ``adapters/fake_customs_endpoint.py``
+accepts in-process (tests, benchmarks). A reply is data, whatever customs decided; only failing to obtain a
+reply raises (``gateway.errors.DeliveryError``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal, Protocol
+
+Status = Literal["RECEIVED", "ACCEPTED", "REJECTED"]
+Stage = Literal["RECEPTION", "VALIDATION", "BUSINESS"]
+
+
+@dataclass(frozen=True, slots=True)
+class Filing:
+    """One e-document to file: which kind, under which idempotency key, and its XML."""
+
+    kind: str
+    message_id: str
+    body: bytes
+    traceparent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyError:
+    code: str
+    description: str
+    severity: Literal["ERROR", "WARNING"] = "ERROR"
+    pointer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reception:
+    submission_number: str
+    received_at: datetime
+    payload_digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    official_number: str
+    accepted_at: datetime
+    valid_until: date | None = None
+    inspection_channel: str | None = None
+    warnings: tuple[ReplyError, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RejectionNotice:
+    stage: Stage
+    errors: tuple[ReplyError, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomsReply:
+    """What customs answered for one filing."""
+
+    status: Status
+    message_id: str | None = None
+    document_type: str | None = None
+    reception: Reception | None = None
+    acceptance: Acceptance | None = None
+    rejection: RejectionNotice | None = None
+
+
+class CustomsEndpoint(Protocol):
+    async def file(self, filing: Filing) -> CustomsReply:
+        """File one document and return customs' final answer (accepted or rejected)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...

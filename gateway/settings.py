@@ -1,0 +1,138 @@
+"""The gateway's one settings object.
+
+Built once by the entry point (``Settings()`` reads ``GATEWAY_*`` environment variables, ``__`` nests) and passed
+down; nothing else reads the environment. The README's settings table is generated from these fields
+(``python -m gateway.settings``), so every field carries its description.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KafkaSettings(_Section):
+    bootstrap_servers: str = Field(
+        "127.0.0.1:9092", description="Comma-separated `host:port` list of the Kafka brokers."
+    )
+    client_id: str = Field("ecuapass-gateway", description="Client id the gateway's Kafka clients announce.")
+    group_id: str = Field(
+        "ecuapass-gateway", description="Consumer group of the gateway; replicas in one group split the partitions."
+    )
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="How the gateway connects to the brokers."
+    )
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "PLAIN", description="SASL mechanism, with `SASL_PLAINTEXT` or `SASL_SSL`."
+    )
+    sasl_username: str | None = Field(None, description="SASL user name.")
+    sasl_password: SecretStr | None = Field(None, description="SASL password (never logged).")
+    ssl_cafile: Path | None = Field(None, description="PEM file of the CA that signed the brokers' certificates.")
+    ssl_certfile: Path | None = Field(None, description="PEM client certificate, for mutual TLS.")
+    ssl_keyfile: Path | None = Field(None, description="PEM private key of the client certificate.")
+    session_timeout_ms: int = Field(
+        10_000, ge=1_000, description="Consumer session timeout; a consumer silent this long leaves the group."
+    )
+    heartbeat_interval_ms: int = Field(3_000, ge=100, description="Consumer heartbeat interval.")
+    auto_offset_reset: Literal["earliest", "latest"] = Field(
+        "earliest", description="Where a new consumer group starts reading the input topic."
+    )
+    request_timeout_ms: int = Field(30_000, ge=1_000, description="Kafka request timeout.")
+    max_message_bytes: int = Field(
+        1_048_576, ge=1_024, description="Largest record the gateway produces (outcomes, dead letters)."
+    )
+
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> KafkaSettings:
+        if self.security_protocol.startswith("SASL") and not (self.sasl_username and self.sasl_password):
+            raise ValueError("sasl_username and sasl_password are required with a SASL security protocol")
+        return self
+
+
+class TopicSettings(_Section):
+    input: str = Field("ecuapass.case-events.v1", description="Canonical case events (input), keyed by case id.")
+    acks: str = Field("ecuapass.acks.v1", description="Acknowledgments: documents customs accepted.")
+    rejections: str = Field("ecuapass.rejections.v1", description="Rejections, by the gateway or by customs.")
+    dlq: str = Field("ecuapass.dlq.v1", description="Dead letters: events that could not be processed.")
+    create_missing: bool = Field(True, description="Create missing topics when the gateway starts.")
+    partitions: int = Field(6, ge=1, description="Partitions of topics the gateway creates.")
+    replication_factor: int = Field(1, ge=1, description="Replication factor of topics the gateway creates.")
+
+
+class EcuapassSettings(_Section):
+    url: HttpUrl = Field(
+        HttpUrl("http://127.0.0.1:8081/"), description="Base URL of the Ecuapass-style endpoint (or the mock)."
+    )
+    connect_timeout_s: float = Field(3.0, gt=0, description="Time allowed to open a connection to the endpoint.")
+    read_timeout_s: float = Field(30.0, gt=0, description="Time allowed for the endpoint's answer.")
+    max_connections: int = Field(100, ge=1, description="Connection pool size towards the endpoint.")
+    token: SecretStr | None = Field(None, description="Bearer token sent to the endpoint (never logged).")
+
+
+class RetrySettings(_Section):
+    max_attempts: int = Field(6, ge=1, description="Attempts per filing, the first included.")
+    max_elapsed_s: float = Field(120.0, gt=0, description="Give up retrying a filing after this long.")
+    initial_backoff_s: float = Field(0.2, gt=0, description="Backoff ceiling of the first retry (full jitter).")
+    max_backoff_s: float = Field(15.0, gt=0, description="Largest wait between two attempts.")
+
+
+class ProcessingSettings(_Section):
+    max_in_flight: int = Field(
+        200, ge=1, description="Events filed concurrently (different cases; one case's events stay in order)."
+    )
+    batch_max_records: int = Field(500, ge=1, description="Most records taken from Kafka in one poll.")
+    batch_timeout_ms: int = Field(100, ge=1, description="Longest wait to fill a poll.")
+    max_event_bytes: int = Field(
+        1_048_576, ge=1_024, description="Larger input records go to the dead-letter topic unread."
+    )
+    publish_retry_s: float = Field(
+        1.0, gt=0, description="Pause before re-reading a poll whose outcomes could not be published."
+    )
+
+
+class Settings(BaseSettings):
+    """Everything the gateway can be told; environment variables `GATEWAY_<SECTION>__<FIELD>`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GATEWAY_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)  # type: ignore[arg-type]
+    topics: TopicSettings = Field(default_factory=TopicSettings)  # type: ignore[arg-type]
+    ecuapass: EcuapassSettings = Field(default_factory=EcuapassSettings)  # type: ignore[arg-type]
+    retry: RetrySettings = Field(default_factory=RetrySettings)  # type: ignore[arg-type]
+    processing: ProcessingSettings = Field(default_factory=ProcessingSettings)  # type: ignore[arg-type]
+    source: str = Field(
+        "urn:ecuapass-gateway", description="CloudEvents `source` of the outcomes the gateway publishes."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+
+
+def settings_table() -> str:
+    """The README's settings table, one row per leaf field, in declaration order."""
+    rows = ["| environment variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        section = field.annotation
+        if isinstance(section, type) and issubclass(section, BaseModel):
+            for sub, subfield in section.model_fields.items():
+                rows.append(_row(f"GATEWAY_{name.upper()}__{sub.upper()}", subfield))
+        else:
+            rows.append(_row(f"GATEWAY_{name.upper()}", field))
+    return "\n".join(rows)
+
+
+def _row(variable: str, field: object) -> str:
+    default = getattr(field, "default", None)
+    shown = "—" if default is None else f"`{default}`"
+    return f"| `{variable}` | {shown} | {getattr(field, 'description', '')} |"
+
+
+if __name__ == "__main__":
+    print(settings_table())

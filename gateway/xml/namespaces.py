@@ -1,0 +1,22 @@
+"""Every XML namespace the gateway reads or writes, and the prefixes it writes them with.
+
+The prefixes are part of the contract: error pointers (XPaths) in replies use them, and both sides resolve pointers
+with ``PREFIXES``.
+"""
+
+from __future__ import annotations
+
+COMMON = "urn:ecuapass-gateway:xsd:common:1"
+AUTHORIZATION_REQUEST = "urn:ecuapass-gateway:xsd:authorization-request:1"
+REPLY = "urn:ecuapass-gateway:xsd:reply:1"
+
+PREFIXES: dict[str, str] = {
+    "cmn": COMMON,
+    "aut": AUTHORIZATION_REQUEST,
+    "rep": REPLY,
+}
+
+
+def qname(namespace: str, local: str) -> str:
+    """Clark notation, as lxml wants it: ``{urn:…}Local``."""
+    return f"{{{namespace}}}{local}"
