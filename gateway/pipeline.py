@@ -79,7 +79,7 @@ class Pipeline:
             document = documents.build(event)
         except UndecodableEvent as exc:
             log.warning("dead letter: %s (%s:%s@%s)", exc, record.topic, record.partition, record.offset)
-            return self._dead_letter(record, exc.reason, exc)
+            return self._dead_letter(record, exc.reason, exc, detail=exc.detail)
         except InvalidEvent as exc:
             return self._contract_rejection(record, exc)
         filing = Filing(document.kind, document.message_id, document.to_bytes(), record.headers.get("traceparent"))
@@ -167,13 +167,14 @@ class Pipeline:
         *,
         attempts: int = 1,
         case_id: str | None = None,
+        detail: str | None = None,
     ) -> DeadLetter:
         return DeadLetter(
             value=record.value,
             key=record.key,
             reason=reason,
             error_class=type(exc).__name__,
-            detail=str(exc)[:1000],
+            detail=(str(exc) if detail is None else detail)[:1000],
             first_failure=self._clock(),
             attempts=attempts,
             case_id=case_id,

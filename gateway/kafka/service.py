@@ -47,6 +47,7 @@ class Gateway:
             acks="all",
             linger_ms=5,
             graceful_timeout=30.0,
+            logger=logging.getLogger("gateway.broker"),  # FastStream's own logger prints to stdout, unformatted
             log_level=logging.DEBUG,  # FastStream logs every message at this level: keep it out of INFO
         )
         self.subscriber = self.broker.subscriber(

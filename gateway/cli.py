@@ -1,0 +1,152 @@
+"""``ecuapass-gateway``: the one console script. Subcommands only translate arguments and call the core.
+
+    run        the gateway against the configured broker and endpoint (production)
+    dev        the embedded stack (Tansu + mock + gateway) with the demo, or --serve to keep it running
+    mock       the mock Ecuapass endpoint alone
+    render     an event's e-document XML, or its field errors
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from gateway.errors import ConfigurationError, InvalidEvent, UndecodableEvent
+from gateway.settings import Settings
+
+log = logging.getLogger("gateway")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"ecuapass-gateway: invalid settings:\n{exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    if settings.log_level != "DEBUG":  # client libraries narrate every request and rebalance at INFO
+        for noisy in ("aiokafka", "httpx", "gateway.broker", "uvicorn"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return int(args.command(args, settings))
+    except ConfigurationError as exc:
+        print(f"ecuapass-gateway: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ecuapass-gateway", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the gateway (settings from GATEWAY_* variables)")
+    run.set_defaults(command=_run)
+
+    dev = commands.add_parser("dev", help="the embedded dev stack: Tansu broker, mock endpoint, gateway, demo")
+    dev.add_argument("--kafka-port", type=int, default=0, help="Tansu's port (default: a free one)")
+    dev.add_argument("--mock-port", type=int, default=0, help="the mock endpoint's port (default: a free one)")
+    dev.add_argument("--serve", action="store_true", help="no demo: keep the stack running until SIGINT/SIGTERM")
+    dev.set_defaults(command=_dev)
+
+    mock = commands.add_parser("mock", help="the mock Ecuapass endpoint alone")
+    mock.add_argument("--host", default="127.0.0.1")
+    mock.add_argument("--port", type=int, default=8081)
+    mock.add_argument("--state", type=Path, default=Path("ecuapass-mock.sqlite3"), help="SQLite state file")
+    mock.set_defaults(command=_mock)
+
+    render = commands.add_parser("render", help="print an event's e-document XML (exit 0) or its errors (exit 2)")
+    render.add_argument("event", type=Path, help="a CloudEvent JSON file")
+    render.set_defaults(command=_render)
+    return parser
+
+
+def _run(_: argparse.Namespace, settings: Settings) -> int:
+    from gateway.bootstrap import build_gateway
+    from gateway.devstack.stack import wait_for_signal
+
+    async def main() -> None:
+        gateway = build_gateway(settings)
+        await gateway.start()
+        try:
+            await wait_for_signal()
+            log.info("stopping: finishing the current poll")
+        finally:
+            await gateway.stop()
+
+    asyncio.run(main())
+    return 0
+
+
+def _dev(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.devstack.demo import play
+    from gateway.devstack.stack import embedded_stack, wait_for_signal
+    from gateway.examples import examples
+
+    async def main() -> bool:
+        async with embedded_stack(settings, kafka_port=args.kafka_port, mock_port=args.mock_port) as stack:
+            s = stack.settings
+            print(f"Kafka bootstrap: {s.kafka.bootstrap_servers}  (Tansu, in memory)")
+            print(f"Mock Ecuapass:   {stack.mock_url}  (state {stack.mock_state})")
+            print(f"Topics: in {s.topics.input}; out {s.topics.acks}, {s.topics.rejections}, {s.topics.dlq}")
+            sys.stdout.flush()
+            if args.serve:
+                print("Serving; Ctrl-C or SIGTERM stops.", flush=True)
+                await wait_for_signal()
+                return True
+            return await play(s, examples())
+
+    return 0 if asyncio.run(main()) else 1
+
+
+def _mock(args: argparse.Namespace, _: Settings) -> int:
+    from adapters.ecuapass_mock.server import bind, serve
+    from adapters.ecuapass_mock.store import FilingStore
+    from gateway.devstack.stack import wait_for_signal
+
+    async def main() -> None:
+        store = FilingStore(args.state)
+        sock = bind(args.host, args.port)
+        stop = asyncio.Event()
+        print(f"Mock Ecuapass on http://{args.host}:{sock.getsockname()[1]} (state {args.state})", flush=True)
+        server = asyncio.create_task(serve(sock, store, stop))
+        await wait_for_signal()
+        stop.set()
+        await server
+        store.close()
+
+    asyncio.run(main())
+    return 0
+
+
+def _render(args: argparse.Namespace, _: Settings) -> int:
+    from lxml import etree
+
+    from gateway import documents
+    from gateway.events import decode
+
+    try:
+        document = documents.build(decode(args.event.read_bytes()))
+    except InvalidEvent as exc:
+        for error in exc.errors:
+            print(json.dumps(error.model_dump(mode="json"), ensure_ascii=False))
+        return 2
+    except UndecodableEvent as exc:
+        print(f"{args.event}: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(etree.tostring(document.root, pretty_print=True, encoding="unicode"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

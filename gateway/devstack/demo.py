@@ -1,0 +1,149 @@
+"""A simulated agency back-end: publishes the demo cases and prints what was filed and what customs answered.
+
+It reads outcomes with a group-less consumer assigned to the outcome topics (no group join to wait for), matches
+acknowledgments and rejections to cases by the answered event id and dead letters by their bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from lxml import etree
+
+from gateway import documents
+from gateway.errors import ContractError
+from gateway.events import decode
+from gateway.examples import Example, Received, verdict
+from gateway.kafka.security import client_security
+from gateway.settings import Settings
+
+
+class OutcomeReader:
+    """Reads the acks, rejections and dead-letter topics from their current end."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        topics = settings.topics
+        self._kinds = {topics.acks: "accepted", topics.rejections: "rejected", topics.dlq: "dead-letter"}
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka.bootstrap_servers,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            **client_security(settings.kafka),
+        )
+
+    async def start(self, *, from_beginning: bool = False) -> None:
+        await self._consumer.start()
+        await self._consumer.topics()  # refresh metadata
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in self._kinds
+            for p in sorted(self._consumer.partitions_for_topic(topic) or ())
+        ]
+        self._consumer.assign(partitions)
+        if from_beginning:
+            await self._consumer.seek_to_beginning(*partitions)
+        else:
+            await self._consumer.seek_to_end(*partitions)
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    async def read(self, timeout_ms: int = 200) -> list[Received]:
+        batches = await self._consumer.getmany(timeout_ms=timeout_ms)
+        return [
+            Received(
+                self._kinds[tp.topic],  # type: ignore[arg-type]
+                record.value or b"",
+                {k: v.decode("utf-8", "replace") for k, v in record.headers or ()},
+            )
+            for tp, records in batches.items()
+            for record in records
+        ]
+
+
+async def exchange(
+    settings: Settings, cases: Sequence[Example], *, timeout_s: float = 60.0
+) -> dict[Example, Received | None]:
+    """Publish every case to the input topic and collect each one's outcome (``None`` if none came in time)."""
+    reader = OutcomeReader(settings)
+    await reader.start()
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka.bootstrap_servers, linger_ms=5, **client_security(settings.kafka)
+    )
+    await producer.start()
+    try:
+        for case in cases:
+            await producer.send(settings.topics.input, case.read(), key=case.key())
+        await producer.flush()
+        by_event = {case.event_id(): case for case in cases if case.event_id()}
+        by_bytes = {case.read(): case for case in cases}
+        results: dict[Example, Received | None] = dict.fromkeys(cases)
+        deadline = time.monotonic() + timeout_s
+        while any(v is None for v in results.values()) and time.monotonic() < deadline:
+            for received in await reader.read():
+                if received.kind == "dead-letter":
+                    case = by_bytes.get(received.value)
+                else:
+                    data = received.body().get("data")
+                    case = by_event.get(data.get("answered_event_id")) if isinstance(data, dict) else None
+                if case is not None and results[case] is None:
+                    results[case] = received
+        return results
+    finally:
+        await producer.stop()
+        await reader.stop()
+
+
+async def play(settings: Settings, cases: Sequence[Example], out: Callable[[str], None] = print) -> bool:
+    """Run the demo; True when every case reached its expected outcome."""
+    results = await exchange(settings, cases)
+    passed = 0
+    for case, received in results.items():
+        out(f"\n── {case.name}")
+        _show_document(case, out)
+        problem = "no outcome within the time limit" if received is None else verdict(case, received)
+        if received is not None:
+            _show_reply(received, out)
+        out(f"   expected {case.expected}{' ' + '+'.join(case.codes) if case.codes else ''}: "
+            + ("OK" if problem is None else f"FAILED — {problem}"))
+        passed += problem is None
+    out(f"\n{passed} of {len(cases)} demo cases reached their expected outcome.")
+    return passed == len(cases)
+
+
+def _show_document(case: Example, out: Callable[[str], None]) -> None:
+    try:
+        document = documents.build(decode(case.read()))
+    except ContractError:
+        out(f"   sent: event {case.path.name} (the gateway refuses it before filing)")
+        return
+    pretty = etree.tostring(document.root, pretty_print=True, encoding="unicode")
+    out(f"   filed {document.kind} as message {document.message_id}:")
+    out("\n".join("      " + line for line in pretty.rstrip().splitlines()))
+
+
+def _show_reply(received: Received, out: Callable[[str], None]) -> None:
+    if received.kind == "dead-letter":
+        h = received.headers
+        out(f"   dead letter: {h.get('dlq.reason')} ({h.get('dlq.error.class')}): {h.get('dlq.detail')}")
+        return
+    data = received.body().get("data")
+    assert isinstance(data, dict)
+    if received.kind == "accepted":
+        extra = "".join(
+            f"  {label} {data[key]}" for key, label in (("valid_until", "valid until"),
+                                                        ("inspection_channel", "channel")) if data.get(key)
+        )
+        out(f"   reply: ACCEPTED  submission {data['submission_number']}  number {data['official_number']}{extra}")
+        for warning in data.get("warnings") or []:
+            out(f"      warning {warning['code']} at {warning['path']}: {warning['message_es']}")
+        return
+    out(f"   reply: REJECTED by {data['rejected_by']} at stage {data['stage']}")
+    for error in data.get("errors") or []:
+        value = "" if error.get("value") is None else f" (value {json.dumps(error['value'], ensure_ascii=False)})"
+        out(f"      {error['code']} at {error['path']}{value}: {error['message_es']}")
+
