@@ -58,6 +58,9 @@ def _ruc_structure(value: str) -> str:
     elif not 1 <= int(value[:2]) <= 24 and value[:2] != "30":
         raise PydanticCustomError("ruc_invalid", "{value}: a RUC starts with a province code 01-24 or 30",
                                   {"value": value})
+    elif value[10:] == "000":
+        raise PydanticCustomError("ruc_invalid", "{value}: the establishment number of a RUC is never 000",
+                                  {"value": value})
     return value
 
 

@@ -6,6 +6,7 @@ Mappers build through ``DocumentBuilder`` so that any pointer into the document 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,6 +16,9 @@ from lxml import etree
 from gateway.errors import InvalidEvent
 from gateway.outcomes import FieldError
 from gateway.xml.namespaces import PREFIXES
+
+
+_INDEX = re.compile(r"\[\d+\]$")
 
 
 @dataclass(slots=True)
@@ -30,12 +34,22 @@ class Document:
         return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8")
 
     def field_for(self, pointer: str) -> str:
-        """The event field behind an XPath into this document (its nearest mapped ancestor), or ``data``."""
+        """The event field behind an XPath into this document: its nearest mapped ancestor, the list when the
+        pointer names every element of a repeated group, or ``data`` when it names nothing."""
         try:
             found = self.root.xpath(pointer, namespaces=PREFIXES) if pointer else []
         except etree.XPathError:
             found = []
-        node = found[0] if isinstance(found, list) and found and isinstance(found[0], etree._Element) else None
+        elements = [node for node in found if isinstance(node, etree._Element)] if isinstance(found, list) else []
+        if not elements:
+            return "data"
+        paths = {self._nearest(node) for node in elements}
+        if len(paths) > 1:
+            lists = {_INDEX.sub("", path) for path in paths}
+            return lists.pop() if len(lists) == 1 else "data"
+        return paths.pop()
+
+    def _nearest(self, node: etree._Element | None) -> str:
         while node is not None:
             if node in self.sources:
                 return self.sources[node]
