@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from gateway.outcomes import FieldError
+    from gateway.events.validation import FieldError
 
 
 class GatewayError(Exception):

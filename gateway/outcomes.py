@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from gateway.events.envelope import CloudEvent
+from gateway.events.validation import FieldError
 
 ACCEPTED = "ecuapass.gateway.document-accepted.v1"
 REJECTED = "ecuapass.gateway.document-rejected.v1"
@@ -27,18 +28,6 @@ _OUTCOME_NAMESPACE = uuid.UUID("6b1f3f0e-6c8f-5d59-9a54-2f6e1f0c51a0")
 
 class _Value(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FieldError(_Value):
-    """One problem with one field, as a back-end developer needs it to act."""
-
-    code: str = Field(description="Stable error code: GW-… from the gateway, R51-… from customs.")
-    path: str = Field(description="JSON path of the field in the answered event, e.g. data.items[0].tariff_code.")
-    message_es: str
-    message_en: str
-    value: JsonValue = Field(None, description="The offending value, when there is one.")
-    pointer: str | None = Field(None, description="XPath of the element in the e-document, when known.")
-    severity: Literal["error", "warning"] = "error"
 
 
 class _Answer(_Value):

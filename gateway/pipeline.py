@@ -18,12 +18,12 @@ from gateway import documents
 from gateway.customs_codes import BY_CODE
 from gateway.errors import DeliveryError, InvalidEvent, UndecodableEvent
 from gateway.events import CaseEvent, decode
+from gateway.events.validation import FieldError
 from gateway.mapping.document import Document
 from gateway.outcomes import (
     Acknowledgment,
     AcknowledgmentData,
     DeadLetter,
-    FieldError,
     Outcome,
     Rejection,
     RejectionData,

@@ -51,17 +51,21 @@ class TansuBroker:
     def start(self, timeout_s: float = 15.0) -> TansuBroker:
         url = f"tcp://{self.host}:{self.port}"
         output = open(self._log_path, "ab") if self._log_path else subprocess.DEVNULL  # noqa: SIM115
-        self._process = subprocess.Popen(
-            [
-                str(tansu_binary()), "broker",
-                "--listener-url", url,
-                "--advertised-listener-url", url,
-                "--storage-engine", "memory://tansu/",
-            ],
-            stdout=output,
-            stderr=subprocess.STDOUT if self._log_path else subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        try:
+            self._process = subprocess.Popen(
+                [
+                    str(tansu_binary()), "broker",
+                    "--listener-url", url,
+                    "--advertised-listener-url", url,
+                    "--storage-engine", "memory://tansu/",
+                ],
+                stdout=output,
+                stderr=subprocess.STDOUT if self._log_path else subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        finally:
+            if not isinstance(output, int):
+                output.close()  # the child has its own copy of the descriptor
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

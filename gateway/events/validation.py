@@ -8,12 +8,26 @@ offending value, and a message in Spanish and in English.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 from pydantic_core import ErrorDetails
 
-from gateway.outcomes import FieldError
+
+class FieldError(BaseModel):
+    """One problem with one field, as a back-end developer needs it to act."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(description="Stable error code: GW-… from the gateway, R51-… from customs.")
+    path: str = Field(description="JSON path of the field in the answered event, e.g. data.items[0].tariff_code.")
+    message_es: str
+    message_en: str
+    value: JsonValue = Field(None, description="The offending value, when there is one.")
+    pointer: str | None = Field(None, description="XPath of the element in the e-document, when known.")
+    severity: Literal["error", "warning"] = "error"
+
+
 
 # Spanish messages for the error types our models can raise; the English text is pydantic's own (or ours).
 _SPANISH: dict[str, str] = {

@@ -14,7 +14,7 @@ from decimal import Decimal
 from lxml import etree
 
 from gateway.errors import InvalidEvent
-from gateway.outcomes import FieldError
+from gateway.events.validation import FieldError
 from gateway.xml.namespaces import PREFIXES
 
 
