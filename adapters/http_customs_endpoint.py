@@ -18,7 +18,13 @@ import random
 from collections.abc import Awaitable, Callable
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, stop_after_delay
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+)
 
 from gateway.errors import PermanentDeliveryError, TransientDeliveryError, UnsafeXmlError
 from gateway.ports import CustomsReply, Filing
@@ -116,9 +122,7 @@ class HttpCustomsEndpoint:
         try:
             response = await self._client.request(method, path, **kwargs)  # type: ignore[arg-type]
         except httpx.ConnectError as exc:
-            raise TransientDeliveryError(
-                f"cannot connect to customs: {exc}", message_id=filing.message_id
-            ) from exc
+            raise TransientDeliveryError(f"cannot connect to customs: {exc}", message_id=filing.message_id) from exc
         except (httpx.TimeoutException, httpx.TransportError) as exc:
             raise TransientDeliveryError(
                 f"{type(exc).__name__} talking to customs: {exc}",

@@ -1,9 +1,9 @@
 """``ecuapass-gateway``: the one console script. Subcommands only translate arguments and call the core.
 
-    run        the gateway against the configured broker and endpoint (production)
-    dev        the embedded stack (Tansu + mock + gateway) with the demo, or --serve to keep it running
-    mock       the mock Ecuapass endpoint alone
-    render     an event's e-document XML, or its field errors
+run        the gateway against the configured broker and endpoint (production)
+dev        the embedded stack (Tansu + mock + gateway) with the demo, or --serve to keep it running
+mock       the mock Ecuapass endpoint alone
+render     an event's e-document XML, or its field errors
 """
 
 from __future__ import annotations

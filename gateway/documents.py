@@ -13,9 +13,9 @@ from typing import Any
 
 from gateway.errors import InvalidEvent
 from gateway.events import AuthorizationRequested, CaseEvent, CaseEventBase, event_type
+from gateway.events.validation import FieldError
 from gateway.mapping.authorization import map_authorization
 from gateway.mapping.document import Document
-from gateway.events.validation import FieldError
 from gateway.xml.namespaces import AUTHORIZATION_REQUEST
 from gateway.xml.schemas import violations
 

@@ -67,9 +67,7 @@ class InvalidEvent(ContractError):
 class DeliveryError(GatewayError):
     """Filing a document with the customs endpoint failed."""
 
-    def __init__(
-        self, message: str, *, message_id: str, status_code: int | None = None, attempts: int = 1
-    ) -> None:
+    def __init__(self, message: str, *, message_id: str, status_code: int | None = None, attempts: int = 1) -> None:
         super().__init__(message)
         self.message_id = message_id
         self.status_code = status_code

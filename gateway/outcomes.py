@@ -21,8 +21,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from gateway.events.envelope import CloudEvent
 from gateway.events.validation import FieldError
 
-ACCEPTED = "ecuapass.gateway.document-accepted.v1"
-REJECTED = "ecuapass.gateway.document-rejected.v1"
 _OUTCOME_NAMESPACE = uuid.UUID("6b1f3f0e-6c8f-5d59-9a54-2f6e1f0c51a0")
 
 
@@ -59,7 +57,7 @@ class RejectionData(_Answer):
 
 
 class Acknowledgment(CloudEvent):
-    type: Literal["ecuapass.gateway.document-accepted.v1"] = ACCEPTED
+    type: Literal["ecuapass.gateway.document-accepted.v1"] = "ecuapass.gateway.document-accepted.v1"
     dataschema: Literal["urn:ecuapass-gateway:schema:document-accepted:1"] = (
         "urn:ecuapass-gateway:schema:document-accepted:1"
     )
@@ -67,7 +65,7 @@ class Acknowledgment(CloudEvent):
 
 
 class Rejection(CloudEvent):
-    type: Literal["ecuapass.gateway.document-rejected.v1"] = REJECTED
+    type: Literal["ecuapass.gateway.document-rejected.v1"] = "ecuapass.gateway.document-rejected.v1"
     dataschema: Literal["urn:ecuapass-gateway:schema:document-rejected:1"] = (
         "urn:ecuapass-gateway:schema:document-rejected:1"
     )

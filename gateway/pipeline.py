@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TypedDict
 
 from gateway import documents
 from gateway.customs_codes import BY_CODE
@@ -44,6 +44,15 @@ class InboundRecord:
     topic: str = ""
     partition: int = -1
     offset: int = -1
+
+
+class _Envelope(TypedDict):
+    specversion: Literal["1.0"]
+    id: str
+    source: str
+    subject: str
+    time: datetime
+    correlationid: str | None
 
 
 def _now() -> datetime:
@@ -148,8 +157,13 @@ class Pipeline:
         )
 
     def _envelope(
-        self, source: str, event_id: str, kind: Literal["accepted", "rejected"], subject: str, correlation: str | None
-    ) -> dict[str, object]:
+        self,
+        source: str,
+        event_id: str,
+        kind: Literal["accepted", "rejected"],
+        subject: str,
+        correlation: str | None,
+    ) -> _Envelope:
         return {
             "specversion": "1.0",
             "id": outcome_id(source, event_id, kind),

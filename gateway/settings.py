@@ -24,7 +24,8 @@ class KafkaSettings(_Section):
     )
     client_id: str = Field("ecuapass-gateway", description="Client id the gateway's Kafka clients announce.")
     group_id: str = Field(
-        "ecuapass-gateway", description="Consumer group of the gateway; replicas in one group split the partitions."
+        "ecuapass-gateway",
+        description="Consumer group of the gateway; replicas in one group split the partitions.",
     )
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         "PLAINTEXT", description="How the gateway connects to the brokers."
@@ -38,7 +39,9 @@ class KafkaSettings(_Section):
     ssl_certfile: Path | None = Field(None, description="PEM client certificate, for mutual TLS.")
     ssl_keyfile: Path | None = Field(None, description="PEM private key of the client certificate.")
     session_timeout_ms: int = Field(
-        10_000, ge=1_000, description="Consumer session timeout; a consumer silent this long leaves the group."
+        10_000,
+        ge=1_000,
+        description="Consumer session timeout; a consumer silent this long leaves the group.",
     )
     heartbeat_interval_ms: int = Field(3_000, ge=100, description="Consumer heartbeat interval.")
     auto_offset_reset: Literal["earliest", "latest"] = Field(
@@ -68,7 +71,8 @@ class TopicSettings(_Section):
 
 class EcuapassSettings(_Section):
     url: HttpUrl = Field(
-        HttpUrl("http://127.0.0.1:8081/"), description="Base URL of the Ecuapass-style endpoint (or the mock)."
+        HttpUrl("http://127.0.0.1:8081/"),
+        description="Base URL of the Ecuapass-style endpoint (or the mock).",
     )
     connect_timeout_s: float = Field(3.0, gt=0, description="Time allowed to open a connection to the endpoint.")
     read_timeout_s: float = Field(30.0, gt=0, description="Time allowed for the endpoint's answer.")
@@ -100,15 +104,13 @@ class ProcessingSettings(_Section):
 class Settings(BaseSettings):
     """Everything the gateway can be told; environment variables `GATEWAY_<SECTION>__<FIELD>`."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="GATEWAY_", env_nested_delimiter="__", extra="forbid", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_nested_delimiter="__", extra="forbid", frozen=True)
 
-    kafka: KafkaSettings = Field(default_factory=KafkaSettings)  # type: ignore[arg-type]
-    topics: TopicSettings = Field(default_factory=TopicSettings)  # type: ignore[arg-type]
-    ecuapass: EcuapassSettings = Field(default_factory=EcuapassSettings)  # type: ignore[arg-type]
-    retry: RetrySettings = Field(default_factory=RetrySettings)  # type: ignore[arg-type]
-    processing: ProcessingSettings = Field(default_factory=ProcessingSettings)  # type: ignore[arg-type]
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    topics: TopicSettings = Field(default_factory=TopicSettings)
+    ecuapass: EcuapassSettings = Field(default_factory=EcuapassSettings)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+    processing: ProcessingSettings = Field(default_factory=ProcessingSettings)
     source: str = Field(
         "urn:ecuapass-gateway", description="CloudEvents `source` of the outcomes the gateway publishes."
     )

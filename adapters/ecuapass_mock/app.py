@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from adapters.ecuapass_mock import rules
 from adapters.ecuapass_mock.store import FilingStore
+from gateway.customs_codes import BY_CODE
 from gateway.documents import BY_ROOT, DocumentKind
 from gateway.errors import UnsafeXmlError
 from gateway.ports import Acceptance, CustomsReply, Reception, RejectionNotice, ReplyError
@@ -100,7 +101,7 @@ def _file(store: FilingStore, kind: DocumentKind, root: etree._Element, body: by
     if problems:
         # An invalid document is not filed: nothing is numbered, and the same id may be sent again corrected.
         errors = tuple(
-            ReplyError("R51-VAL-001", f"{rules.BY_CODE['R51-VAL-001'].message_es} {p.message}"[:500], pointer=p.path)
+            ReplyError("R51-VAL-001", f"{BY_CODE['R51-VAL-001'].message_es} {p.message}"[:500], pointer=p.path)
             for p in problems
         )
         message = _text(root, "*/cmn:MessageId")
@@ -144,7 +145,11 @@ def _file(store: FilingStore, kind: DocumentKind, root: etree._Element, body: by
         acceptance = _accept(store, kind, root, now, tuple(f for f in findings if f.severity == "WARNING"))
         reply = CustomsReply("ACCEPTED", message_id, kind.name, reception, acceptance)
         if kind.name == "authorization-request" and acceptance.valid_until is not None:
-            granted = (acceptance.official_number, _text(root, "*/cmn:Ruc"), acceptance.valid_until.isoformat())
+            granted = (
+                acceptance.official_number,
+                _text(root, "*/cmn:Ruc"),
+                acceptance.valid_until.isoformat(),
+            )
     answer = write_reply(reply)
     store.record(
         message_id=message_id,
@@ -162,7 +167,11 @@ def _file(store: FilingStore, kind: DocumentKind, root: etree._Element, body: by
 
 
 def _accept(
-    store: FilingStore, kind: DocumentKind, root: etree._Element, now: datetime, warnings: tuple[ReplyError, ...]
+    store: FilingStore,
+    kind: DocumentKind,
+    root: etree._Element,
+    now: datetime,
+    warnings: tuple[ReplyError, ...],
 ) -> Acceptance:
     district = _text(root, "*[local-name() = 'District']")
     if kind.name == "authorization-request":

@@ -54,10 +54,14 @@ class TansuBroker:
         try:
             self._process = subprocess.Popen(
                 [
-                    str(tansu_binary()), "broker",
-                    "--listener-url", url,
-                    "--advertised-listener-url", url,
-                    "--storage-engine", "memory://tansu/",
+                    str(tansu_binary()),
+                    "broker",
+                    "--listener-url",
+                    url,
+                    "--advertised-listener-url",
+                    url,
+                    "--storage-engine",
+                    "memory://tansu/",
                 ],
                 stdout=output,
                 stderr=subprocess.STDOUT if self._log_path else subprocess.DEVNULL,

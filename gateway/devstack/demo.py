@@ -76,8 +76,8 @@ async def exchange(
     )
     await producer.start()
     try:
-        for case in cases:
-            await producer.send(settings.topics.input, case.read(), key=case.key())
+        for sent in cases:
+            await producer.send(settings.topics.input, sent.read(), key=sent.key())
         await producer.flush()
         by_event = {case.event_id(): case for case in cases if case.event_id()}
         by_bytes = {case.read(): case for case in cases}
@@ -85,6 +85,7 @@ async def exchange(
         deadline = time.monotonic() + timeout_s
         while any(v is None for v in results.values()) and time.monotonic() < deadline:
             for received in await reader.read():
+                case: Example | None
                 if received.kind == "dead-letter":
                     case = by_bytes.get(received.value)
                 else:
@@ -108,8 +109,10 @@ async def play(settings: Settings, cases: Sequence[Example], out: Callable[[str]
         problem = "no outcome within the time limit" if received is None else verdict(case, received)
         if received is not None:
             _show_reply(received, out)
-        out(f"   expected {case.expected}{' ' + '+'.join(case.codes) if case.codes else ''}: "
-            + ("OK" if problem is None else f"FAILED — {problem}"))
+        out(
+            f"   expected {case.expected}{' ' + '+'.join(case.codes) if case.codes else ''}: "
+            + ("OK" if problem is None else f"FAILED — {problem}")
+        )
         passed += problem is None
     out(f"\n{passed} of {len(cases)} demo cases reached their expected outcome.")
     return passed == len(cases)
@@ -135,8 +138,9 @@ def _show_reply(received: Received, out: Callable[[str], None]) -> None:
     assert isinstance(data, dict)
     if received.kind == "accepted":
         extra = "".join(
-            f"  {label} {data[key]}" for key, label in (("valid_until", "valid until"),
-                                                        ("inspection_channel", "channel")) if data.get(key)
+            f"  {label} {data[key]}"
+            for key, label in (("valid_until", "valid until"), ("inspection_channel", "channel"))
+            if data.get(key)
         )
         out(f"   reply: ACCEPTED  submission {data['submission_number']}  number {data['official_number']}{extra}")
         for warning in data.get("warnings") or []:
@@ -146,4 +150,3 @@ def _show_reply(received: Received, out: Callable[[str], None]) -> None:
     for error in data.get("errors") or []:
         value = "" if error.get("value") is None else f" (value {json.dumps(error['value'], ensure_ascii=False)})"
         out(f"      {error['code']} at {error['path']}{value}: {error['message_es']}")
-

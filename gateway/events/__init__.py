@@ -39,7 +39,7 @@ def event_type(cls: type[CaseEventBase]) -> str:
 
 EVENT_TYPES: frozenset[str] = frozenset(event_type(cls) for cls in CASE_EVENTS)
 _CASE_EVENT: TypeAdapter[CaseEvent] = TypeAdapter(
-    CaseEvent if len(CASE_EVENTS) == 1 else Annotated[Union[CASE_EVENTS], Field(discriminator="type")]  # noqa: UP007
+    CaseEvent if len(CASE_EVENTS) == 1 else Annotated[Union[CASE_EVENTS], Field(discriminator="type")]  # type: ignore[arg-type, maybe-unrecognized-str-typeform]  # noqa: UP007
 )
 
 

@@ -38,8 +38,9 @@ def _in(codes: object, error: str, what: str) -> AfterValidator:
 def _cedula_checksum(value: str) -> str:
     # python-stdnum implements the province prefix and the mod-10 check digit of the cédula.
     if not ci.is_valid(value):
-        raise PydanticCustomError("cedula_invalid", "{value} is not a valid cédula (province or check digit)",
-                                  {"value": value})
+        raise PydanticCustomError(
+            "cedula_invalid", "{value} is not a valid cédula (province or check digit)", {"value": value}
+        )
     return value
 
 
@@ -51,16 +52,20 @@ def _ruc_structure(value: str) -> str:
     if third in "012345":
         if not ci.is_valid(value[:10]) or value[10:] == "000":
             raise PydanticCustomError(
-                "ruc_invalid", "{value} is not a valid natural-person RUC (cédula + establishment)", {"value": value}
+                "ruc_invalid",
+                "{value} is not a valid natural-person RUC (cédula + establishment)",
+                {"value": value},
             )
     elif third not in "69":
         raise PydanticCustomError("ruc_invalid", "{value}: the third digit of a RUC is 0-6 or 9", {"value": value})
     elif not 1 <= int(value[:2]) <= 24 and value[:2] != "30":
-        raise PydanticCustomError("ruc_invalid", "{value}: a RUC starts with a province code 01-24 or 30",
-                                  {"value": value})
+        raise PydanticCustomError(
+            "ruc_invalid", "{value}: a RUC starts with a province code 01-24 or 30", {"value": value}
+        )
     elif value[10:] == "000":
-        raise PydanticCustomError("ruc_invalid", "{value}: the establishment number of a RUC is never 000",
-                                  {"value": value})
+        raise PydanticCustomError(
+            "ruc_invalid", "{value}: the establishment number of a RUC is never 000", {"value": value}
+        )
     return value
 
 
@@ -81,8 +86,9 @@ def _xml_text(value: str) -> str:
 
 def _container_check_digit(value: str) -> str:
     if not iso6346.is_valid(value):
-        raise PydanticCustomError("container_number_invalid", "{value} fails the ISO 6346 check digit",
-                                  {"value": value})
+        raise PydanticCustomError(
+            "container_number_invalid", "{value} fails the ISO 6346 check digit", {"value": value}
+        )
     return value
 
 

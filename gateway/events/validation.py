@@ -28,7 +28,6 @@ class FieldError(BaseModel):
     severity: Literal["error", "warning"] = "error"
 
 
-
 # Spanish messages for the error types our models can raise; the English text is pydantic's own (or ours).
 _SPANISH: dict[str, str] = {
     "missing": "Campo obligatorio ausente.",

@@ -17,9 +17,7 @@ def ssl_context(kafka: KafkaSettings) -> ssl.SSLContext | None:
     try:
         context = ssl.create_default_context(cafile=str(kafka.ssl_cafile) if kafka.ssl_cafile else None)
         if kafka.ssl_certfile:
-            context.load_cert_chain(
-                str(kafka.ssl_certfile), str(kafka.ssl_keyfile) if kafka.ssl_keyfile else None
-            )
+            context.load_cert_chain(str(kafka.ssl_certfile), str(kafka.ssl_keyfile) if kafka.ssl_keyfile else None)
     except (OSError, ssl.SSLError) as exc:
         raise ConfigurationError(f"cannot load the Kafka TLS files: {exc}") from exc
     return context
@@ -32,9 +30,7 @@ def broker_security(kafka: KafkaSettings) -> BaseSecurity | None:
         return BaseSecurity(ssl_context=context) if context else None
     user = kafka.sasl_username or ""
     password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else ""
-    kind = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}[
-        kafka.sasl_mechanism
-    ]
+    kind = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}[kafka.sasl_mechanism]
     return kind(username=user, password=password, ssl_context=context)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -31,15 +32,10 @@ async def ensure_topics(settings: Settings) -> list[str]:
         existing = set(await admin.list_topics())
         missing = [name for name in topic_names(settings) if name not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another replica won the race
                 await admin.create_topics(
-                    [
-                        NewTopic(name, settings.topics.partitions, settings.topics.replication_factor)
-                        for name in missing
-                    ]
+                    [NewTopic(name, settings.topics.partitions, settings.topics.replication_factor) for name in missing]
                 )
-            except TopicAlreadyExistsError:
-                pass  # another replica won the race
             log.info("created topics %s", ", ".join(missing))
         return missing
     finally:

@@ -17,7 +17,6 @@ from gateway.errors import InvalidEvent
 from gateway.events.validation import FieldError
 from gateway.xml.namespaces import PREFIXES
 
-
 _INDEX = re.compile(r"\[\d+\]$")
 
 

@@ -48,4 +48,4 @@ def violations(name: str, root: etree._Element) -> list[SchemaViolation]:
     compiled = schema(name)
     if compiled.validate(root):
         return []
-    return [SchemaViolation(e.message, e.path or "", e.line) for e in compiled.error_log]
+    return [SchemaViolation(e.message, e.path or "", e.line) for e in compiled.error_log]  # type: ignore[attr-defined]

@@ -30,8 +30,17 @@ def test_demo_walks_every_case_and_exits_0() -> None:
 async def test_serve_runs_until_sigterm(example_by_name: dict[str, Example]) -> None:
     kafka_port, mock_port = free_port(), free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "dev", "--serve", "--kafka-port", str(kafka_port),
-         "--mock-port", str(mock_port)],
+        [
+            sys.executable,
+            "-m",
+            "gateway",
+            "dev",
+            "--serve",
+            "--kafka-port",
+            str(kafka_port),
+            "--mock-port",
+            str(mock_port),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

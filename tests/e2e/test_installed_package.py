@@ -35,7 +35,18 @@ print(json.dumps({"xsd": str(xsd_dir()), "cases": len(cases), "document": docume
 def test_wheel_installs_with_its_data(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(REPO)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            str(REPO),
+        ],
         check=True,
         capture_output=True,
     )
@@ -43,21 +54,27 @@ def test_wheel_installs_with_its_data(tmp_path: Path) -> None:
     target = tmp_path / "venv"
     venv.create(target, with_pip=True)
     python = target / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True, capture_output=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True, capture_output=True
+    )
     # Dependencies come from this test run's environment, but not its editable copy of the gateway: a plain
     # path entry in a .pth file adds site-packages without running the .pth files inside it.
     site = Path(sysconfig.get_paths()["purelib"])
     installed_site = next((target / "lib").glob("python3*/site-packages"))
     (installed_site / "zz_test_dependencies.pth").write_text(f"{site}\n")
-    done = subprocess.run(
-        [str(python), "-c", CHECK], cwd=tmp_path, capture_output=True, text=True, check=False
-    )
+    done = subprocess.run([str(python), "-c", CHECK], cwd=tmp_path, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert str(target) in done.stdout and '"document": "authorization-request"' in done.stdout
     render = subprocess.run(
-        [str(target / "bin" / "ecuapass-gateway"), "render",
-         str(REPO / "contracts/examples/authorization-request/accepted/minimal.json")],
-        cwd=tmp_path, capture_output=True, text=True, check=False,
+        [
+            str(target / "bin" / "ecuapass-gateway"),
+            "render",
+            str(REPO / "contracts/examples/authorization-request/accepted/minimal.json"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert render.returncode == 0, render.stderr
     assert "<aut:AuthorizationRequest" in render.stdout

@@ -46,7 +46,11 @@ def make_settings(bootstrap: str, endpoint_url: str, **sections: object) -> Sett
             heartbeat_interval_ms=300,
         ),
         "topics": TopicSettings(
-            input=f"in-{suffix}", acks=f"acks-{suffix}", rejections=f"rej-{suffix}", dlq=f"dlq-{suffix}", partitions=3
+            input=f"in-{suffix}",
+            acks=f"acks-{suffix}",
+            rejections=f"rej-{suffix}",
+            dlq=f"dlq-{suffix}",
+            partitions=3,
         ),
         "ecuapass": EcuapassSettings(url=endpoint_url, read_timeout_s=5.0),  # type: ignore[arg-type]
         "retry": RetrySettings(max_attempts=3, initial_backoff_s=0.05, max_backoff_s=0.2),

@@ -67,7 +67,10 @@ async def test_malformed_record_goes_to_the_dlq_with_its_origin(gateway: Gateway
     await producer.start()
     try:
         meta = await producer.send_and_wait(
-            settings.topics.input, b"{not json", key=b"CASE-BROKEN", headers=[("traceparent", b"00-" + b"1" * 32 + b"-" + b"2" * 16 + b"-01")]
+            settings.topics.input,
+            b"{not json",
+            key=b"CASE-BROKEN",
+            headers=[("traceparent", b"00-" + b"1" * 32 + b"-" + b"2" * 16 + b"-01")],
         )
         received = []
         for _ in range(100):
@@ -93,11 +96,17 @@ async def test_malformed_record_goes_to_the_dlq_with_its_origin(gateway: Gateway
 async def test_offsets_are_committed_once_outcomes_are_out(
     gateway: Gateway, settings: Settings, example_by_name: dict[str, Example]
 ) -> None:
-    cases = [example_by_name["authorization-request/accepted/minimal"], example_by_name["dead-letter/not_json--truncated"]]
+    cases = [
+        example_by_name["authorization-request/accepted/minimal"],
+        example_by_name["dead-letter/not_json--truncated"],
+    ]
     results = await exchange(settings, cases, timeout_s=20)
     assert all(results.values())
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, group_id=settings.kafka.group_id,
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka.bootstrap_servers,
+        group_id=settings.kafka.group_id,
+        enable_auto_commit=False,
+    )
     await consumer.start()
     try:
         partitions = [TopicPartition(settings.topics.input, p) for p in range(settings.topics.partitions)]

@@ -9,6 +9,7 @@ The first one files with an endpoint that accepts the connection and never answe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -48,10 +49,8 @@ class BlackHole:
                 return
             self._open.append(conn)
             conn.settimeout(0.5)
-            try:
+            with contextlib.suppress(OSError):
                 self.received += conn.recv(65536)
-            except OSError:
-                pass
 
     def close(self) -> None:
         self._sock.close()

@@ -68,21 +68,35 @@ def test_every_problem_is_reported_at_once(example_by_name: dict[str, Example]) 
 @pytest.mark.parametrize(
     ("mutate", "path", "code"),
     [
-        (lambda d: d["data"]["applicant"].update(oce_code=None), "data.applicant.oce_code", "GW-OCE_CODE_REQUIRED"),
-        (lambda d: d["data"].update(planned_return_date="2026-12-01"), "data.planned_return_date",
-         "GW-RETURN_BEFORE_SHIPMENT"),
-        (lambda d: d["data"]["items"][0].update(line_number=2), "data.items[0].line_number",
-         "GW-LINE_NUMBER_OUT_OF_SEQUENCE"),
-        (lambda d: d["data"]["purpose"].update(description="bad \x07 bell"), "data.purpose.description",
-         "GW-XML_CHAR_INVALID"),
-        (lambda d: d["data"]["items"][0].update(net_weight_kg=float("nan")), "data.items[0].net_weight_kg",
-         "GW-FINITE_NUMBER"),
+        (
+            lambda d: d["data"]["applicant"].update(oce_code=None),
+            "data.applicant.oce_code",
+            "GW-OCE_CODE_REQUIRED",
+        ),
+        (
+            lambda d: d["data"].update(planned_return_date="2026-12-01"),
+            "data.planned_return_date",
+            "GW-RETURN_BEFORE_SHIPMENT",
+        ),
+        (
+            lambda d: d["data"]["items"][0].update(line_number=2),
+            "data.items[0].line_number",
+            "GW-LINE_NUMBER_OUT_OF_SEQUENCE",
+        ),
+        (
+            lambda d: d["data"]["purpose"].update(description="bad \x07 bell"),
+            "data.purpose.description",
+            "GW-XML_CHAR_INVALID",
+        ),
+        (
+            lambda d: d["data"]["items"][0].update(net_weight_kg=float("nan")),
+            "data.items[0].net_weight_kg",
+            "GW-FINITE_NUMBER",
+        ),
         (lambda d: d.update(sender="1790011674000"), "sender", "GW-RUC_INVALID"),
     ],
 )
-def test_rule_errors_point_at_the_field(
-    example_by_name: dict[str, Example], mutate: Any, path: str, code: str
-) -> None:
+def test_rule_errors_point_at_the_field(example_by_name: dict[str, Example], mutate: Any, path: str, code: str) -> None:
     value = _event(example_by_name["authorization-request/accepted/minimal"])
     mutate(value)
     with pytest.raises(InvalidEvent) as caught:
@@ -95,7 +109,7 @@ def test_unknown_type_and_non_cloudevents_are_dead_letters() -> None:
         decode(b'{"specversion": "1.0", "id": "1", "source": "s", "type": "other.v1"}')
     assert caught.value.reason == "unknown_type"
     with pytest.raises(UndecodableEvent) as caught:
-        decode(b'[1, 2, 3]')
+        decode(b"[1, 2, 3]")
     assert caught.value.reason == "not_a_cloudevent"
     with pytest.raises(UndecodableEvent) as caught:
         decode(b"\xff\xfe not utf-8")

@@ -77,9 +77,9 @@ def test_xsd_errors_are_reported_against_event_fields(
 
     kind = documents.BY_EVENT_TYPE["ecuapass.regime51.authorization-requested.v1"]
     monkeypatch.setitem(
-        documents.BY_EVENT_TYPE, kind.event_type, documents.DocumentKind(
-            kind.name, kind.event, broken, kind.schema, kind.root
-        )
+        documents.BY_EVENT_TYPE,
+        kind.event_type,
+        documents.DocumentKind(kind.name, kind.event, broken, kind.schema, kind.root),
     )
     with pytest.raises(InvalidEvent) as caught:
         documents.build(decode(example_by_name["authorization-request/accepted/minimal"].read()))
@@ -91,7 +91,13 @@ def test_xsd_errors_are_reported_against_event_fields(
 
 @pytest.mark.parametrize(
     ("value", "places", "text"),
-    [("12.5", 2, "12.50"), ("0", 3, "0.000"), ("-0.00", 2, "0.00"), ("1250.5", 3, "1250.500"), ("7", 2, "7.00")],
+    [
+        ("12.5", 2, "12.50"),
+        ("0", 3, "0.000"),
+        ("-0.00", 2, "0.00"),
+        ("1250.5", 3, "1250.500"),
+        ("7", 2, "7.00"),
+    ],
 )
 def test_fixed_decimals(value: str, places: int, text: str) -> None:
     from decimal import Decimal

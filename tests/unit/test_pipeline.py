@@ -86,7 +86,11 @@ async def test_customs_rejection_names_the_event_field(example_by_name: dict[str
     )
     assert isinstance(outcome, Rejection)
     (error,) = outcome.data.errors
-    assert (error.code, error.path, error.message_es) == ("R51-AUT-003", "data.planned_return_date", "Plazo excedido")
+    assert (error.code, error.path, error.message_es) == (
+        "R51-AUT-003",
+        "data.planned_return_date",
+        "Plazo excedido",
+    )
     assert error.message_en == "The time abroad exceeds 2 years from shipment."
     assert outcome.data.submission_number == "179001162026000000011"
 

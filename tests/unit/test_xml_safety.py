@@ -37,10 +37,17 @@ def test_size_limit() -> None:
     "reply",
     [
         CustomsReply(
-            "ACCEPTED", "0b7d0c55-3a0e-5d1c-8f6a-51e0c1a5e251", "authorization-request",
+            "ACCEPTED",
+            "0b7d0c55-3a0e-5d1c-8f6a-51e0c1a5e251",
+            "authorization-request",
             Reception("179001162026000000011", NOW, "f" * 64),
-            Acceptance("028-2026-AUT51-00000001", NOW, date(2027, 3, 5), None,
-                       (ReplyError("R51-ID-001", "RUC", "WARNING", "/aut:AuthorizationRequest/aut:Applicant/cmn:Ruc"),)),
+            Acceptance(
+                "028-2026-AUT51-00000001",
+                NOW,
+                date(2027, 3, 5),
+                None,
+                (ReplyError("R51-ID-001", "RUC", "WARNING", "/aut:AuthorizationRequest/aut:Applicant/cmn:Ruc"),),
+            ),
         ),
         CustomsReply("REJECTED", rejection=RejectionNotice("RECEPTION", (ReplyError("R51-REC-001", "malformado"),))),
     ],
