@@ -15,9 +15,10 @@ the acceptance with official numbers, or the rejection with every error and its 
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 
 from lxml import etree
 from starlette.applications import Starlette
@@ -25,23 +26,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.ecuapass_mock import rules
-from adapters.ecuapass_mock.store import FilingStore
+from adapters.ecuapass_mock.procedures import PROCEDURES, Context
+from adapters.ecuapass_mock.procedures.common import error, text
+from adapters.ecuapass_mock.store import FilingStore, Grant
 from gateway.customs_codes import BY_CODE
 from gateway.documents import BY_ROOT, DocumentKind
 from gateway.errors import UnsafeXmlError
-from gateway.ports import Acceptance, CustomsReply, Reception, RejectionNotice, ReplyError
-from gateway.xml.namespaces import PREFIXES
+from gateway.ports import CustomsReply, Reception, RejectionNotice, ReplyError
 from gateway.xml.parsing import parse_xml
 from gateway.xml.replies import write_reply
 from gateway.xml.schemas import violations
 
 XML = "application/xml"
-AUTHORIZATION_VALIDITY = timedelta(days=90)  # [G] an authorization can be used for shipments this long
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def create_app(store: FilingStore, *, clock: Callable[[], datetime] | None = None) -> Starlette:
+def create_app(store: FilingStore, *, clock: Callable[[], datetime] | None = None, seed: int = 51) -> Starlette:
+    """The ASGI app over ``store``; ``seed`` makes the inspection-channel draw reproducible."""
     now = clock or (lambda: datetime.now(UTC))
 
     async def file_document(request: Request) -> Response:
@@ -53,7 +54,7 @@ def create_app(store: FilingStore, *, clock: Callable[[], datetime] | None = Non
         kind = BY_ROOT.get(root.tag)
         if kind is None:
             return _reply(_reception_error("R51-REC-002", f"Elemento raíz {root.tag}."), 400)
-        return Response(_file(store, kind, root, body, now()), media_type=XML)
+        return Response(_file(store, kind, root, body, now(), seed), media_type=XML)
 
     async def status(request: Request) -> Response:
         stored = store.filing(request.path_params["message_id"])
@@ -91,11 +92,11 @@ def _reply(reply: CustomsReply, status_code: int = 200) -> Response:
 
 
 def _reception_error(code: str, detail: str) -> CustomsReply:
-    error = rules.error(code, None, detail=detail[:400])
-    return CustomsReply(status="REJECTED", rejection=RejectionNotice("RECEPTION", (error,)))
+    finding = error(code, None, detail=detail[:400])
+    return CustomsReply(status="REJECTED", rejection=RejectionNotice("RECEPTION", (finding,)))
 
 
-def _file(store: FilingStore, kind: DocumentKind, root: etree._Element, body: bytes, now: datetime) -> bytes:
+def _file(store: FilingStore, kind: DocumentKind, root: etree._Element, body: bytes, now: datetime, seed: int) -> bytes:
     """File one parsed document; the reply's XML (stored replies are returned byte for byte)."""
     problems = violations(kind.schema, root)
     if problems:
@@ -104,7 +105,7 @@ def _file(store: FilingStore, kind: DocumentKind, root: etree._Element, body: by
             ReplyError("R51-VAL-001", f"{BY_CODE['R51-VAL-001'].message_es} {p.message}"[:500], pointer=p.path)
             for p in problems
         )
-        message = _text(root, "*/cmn:MessageId")
+        message = text(root, "*/cmn:MessageId")
         return write_reply(
             CustomsReply(
                 "REJECTED",
@@ -113,7 +114,7 @@ def _file(store: FilingStore, kind: DocumentKind, root: etree._Element, body: by
                 rejection=RejectionNotice("VALIDATION", errors),
             )
         )
-    message_id = _text(root, "*/cmn:MessageId")
+    message_id = text(root, "*/cmn:MessageId")
     digest = hashlib.sha256(body).hexdigest()
     stored = store.filing(message_id)
     if stored is not None:
@@ -121,8 +122,8 @@ def _file(store: FilingStore, kind: DocumentKind, root: etree._Element, body: by
         if stored.digest == digest:
             return stored.reply
         return _duplicate(message_id, kind, root, "el mismo identificador de mensaje")
-    sender = _text(root, "*/cmn:SenderRuc")
-    reference = _text(root, "*/cmn:FunctionalReference")
+    sender = text(root, "*/cmn:SenderRuc")
+    reference = text(root, "*/cmn:FunctionalReference")
     content = _content_digest(root)
     earlier = store.reference(kind.name, sender, reference)
     if earlier is not None:
@@ -131,25 +132,21 @@ def _file(store: FilingStore, kind: DocumentKind, root: etree._Element, body: by
             return earlier_filing.reply
         return _duplicate(message_id, kind, root, f"la referencia {reference}")
 
-    oce = (_text(root, "*/cmn:OceCode") or "0" * 8)[:8]
+    oce = (text(root, "*/cmn:OceCode") or "0" * 8)[:8]
     sequence = store.next_sequence(f"submission:{now.year}")
     reception = Reception(f"{oce}{now.year}{sequence:08d}1", now, digest)
-    findings = rules.check(kind.name, root)
+    procedure = PROCEDURES[kind.name]
+    context = Context(store, now, random.Random(f"{seed}:{message_id}"), message_id)
+    findings = procedure.check(root, context)
     errors = tuple(f for f in findings if f.severity == "ERROR")
-    granted: tuple[str, str, str] | None = None
+    grant: Grant | None = None
     if errors:
         reply = CustomsReply(
             "REJECTED", message_id, kind.name, reception, rejection=RejectionNotice("BUSINESS", errors)
         )
     else:
-        acceptance = _accept(store, kind, root, now, tuple(f for f in findings if f.severity == "WARNING"))
+        acceptance, grant = procedure.accept(root, context, tuple(f for f in findings if f.severity == "WARNING"))
         reply = CustomsReply("ACCEPTED", message_id, kind.name, reception, acceptance)
-        if kind.name == "authorization-request" and acceptance.valid_until is not None:
-            granted = (
-                acceptance.official_number,
-                _text(root, "*/cmn:Ruc"),
-                acceptance.valid_until.isoformat(),
-            )
     answer = write_reply(reply)
     store.record(
         message_id=message_id,
@@ -161,41 +158,16 @@ def _file(store: FilingStore, kind: DocumentKind, root: etree._Element, body: by
         status=reply.status,
         reply=answer,
         filed_at=now.isoformat(),
-        authorization=granted,
+        grant=grant,
     )
     return answer
 
 
-def _accept(
-    store: FilingStore,
-    kind: DocumentKind,
-    root: etree._Element,
-    now: datetime,
-    warnings: tuple[ReplyError, ...],
-) -> Acceptance:
-    district = _text(root, "*[local-name() = 'District']")
-    if kind.name == "authorization-request":
-        sequence = store.next_sequence(f"authorization:{district}:{now.year}")
-        shipment = date.fromisoformat(_text(root, "*[local-name() = 'PlannedShipmentDate']"))
-        return Acceptance(
-            official_number=f"{district}-{now.year}-AUT51-{sequence:08d}",
-            accepted_at=now,
-            valid_until=shipment + AUTHORIZATION_VALIDITY,
-            warnings=warnings,
-        )
-    raise NotImplementedError(f"the mock cannot number {kind.name} documents yet")
-
-
 def _duplicate(message_id: str, kind: DocumentKind, root: etree._Element, what: str) -> bytes:
-    error = rules.error("R51-DUP-001", root.find("*"), detail=f"Ya existe un documento distinto con {what}.")
+    finding = error("R51-DUP-001", root.find("*"), detail=f"Ya existe un documento distinto con {what}.")
     return write_reply(
-        CustomsReply("REJECTED", message_id, kind.name, rejection=RejectionNotice("RECEPTION", (error,)))
+        CustomsReply("REJECTED", message_id, kind.name, rejection=RejectionNotice("RECEPTION", (finding,)))
     )
-
-
-def _text(root: etree._Element, path: str) -> str:
-    found = root.xpath(path, namespaces=PREFIXES)
-    return (found[0].text or "") if isinstance(found, list) and found else ""  # type: ignore[union-attr]
 
 
 def _content_digest(root: etree._Element) -> str:

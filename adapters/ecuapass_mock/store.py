@@ -6,10 +6,12 @@ answered. ``:memory:`` gives a throw-away store.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS filings (
@@ -32,13 +34,29 @@ CREATE TABLE IF NOT EXISTS doc_references (
     PRIMARY KEY (kind, sender, reference)
 );
 CREATE TABLE IF NOT EXISTS sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS authorizations (
+CREATE TABLE IF NOT EXISTS grants (
     number      TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,
     exporter    TEXT NOT NULL,
-    valid_until TEXT NOT NULL,
+    valid_until TEXT,
+    parent      TEXT,
+    details     TEXT NOT NULL,
     message_id  TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS grants_by_parent ON grants(parent, kind);
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """What an accepted document grants later documents: an authorization, an export declaration…"""
+
+    number: str
+    kind: str
+    exporter: str
+    valid_until: str | None = None
+    parent: str | None = None  # the number this one builds on (a DAE's authorization, an entry's DAE)
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +122,9 @@ class FilingStore:
         status: str,
         reply: bytes,
         filed_at: str,
-        authorization: tuple[str, str, str] | None = None,
+        grant: Grant | None = None,
     ) -> None:
-        """Store one answered filing atomically (and the authorization it granted, if any)."""
+        """Store one answered filing atomically (and what it granted, if anything)."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -121,15 +139,41 @@ class FilingStore:
                         "VALUES (?, ?, ?, ?, ?)",
                         (kind, sender, reference, message_id, content),
                     )
-                if authorization is not None:
+                if grant is not None:
                     self._db.execute(
-                        "INSERT INTO authorizations(number, exporter, valid_until, message_id) VALUES (?, ?, ?, ?)",
-                        (*authorization, message_id),
+                        "INSERT INTO grants(number, kind, exporter, valid_until, parent, details, message_id) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            grant.number,
+                            grant.kind,
+                            grant.exporter,
+                            grant.valid_until,
+                            grant.parent,
+                            json.dumps(grant.details),
+                            message_id,
+                        ),
                     )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def grant(self, number: str) -> Grant | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT number, kind, exporter, valid_until, parent, details FROM grants WHERE number = ?", (number,)
+            ).fetchone()
+        return None if row is None else _grant(row)
+
+    def grants_under(self, parent: str, kind: str) -> list[Grant]:
+        """Every grant of ``kind`` built on ``parent`` (e.g. the DAEs filed under one authorization)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT number, kind, exporter, valid_until, parent, details FROM grants "
+                "WHERE parent = ? AND kind = ? ORDER BY number",
+                (parent, kind),
+            ).fetchall()
+        return [_grant(row) for row in rows]
 
     def submissions(self) -> dict[str, int]:
         """How many times each message id was submitted: a correct client keeps every count at 1."""
@@ -143,5 +187,10 @@ class FilingStore:
     def reset(self) -> None:
         with self._lock:
             self._db.executescript(
-                "DELETE FROM filings; DELETE FROM doc_references; DELETE FROM sequences; DELETE FROM authorizations;"
+                "DELETE FROM filings; DELETE FROM doc_references; DELETE FROM sequences; DELETE FROM grants;"
             )
+
+
+def _grant(row: tuple[Any, ...]) -> Grant:
+    number, kind, exporter, valid_until, parent, details = row
+    return Grant(number, kind, exporter, valid_until, parent, json.loads(details))

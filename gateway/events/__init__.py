@@ -12,20 +12,9 @@ from typing import Annotated, Literal, Union, get_args
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from gateway.errors import InvalidEvent, UndecodableEvent
-from gateway.events.authorization import AuthorizationRequest
+from gateway.events.authorization import AuthorizationRequested
 from gateway.events.envelope import SCHEMA_PREFIX, CaseEventBase, CloudEvent
 from gateway.events.validation import field_errors
-
-AUTHORIZATION_REQUESTED = "ecuapass.regime51.authorization-requested.v1"
-
-
-class AuthorizationRequested(CaseEventBase):
-    """An agency asks for a régimen-51 authorization (Solicitud de autorización, motivo 01)."""
-
-    type: Literal["ecuapass.regime51.authorization-requested.v1"]
-    dataschema: Literal["urn:ecuapass-gateway:schema:authorization-requested:1"]
-    data: AuthorizationRequest
-
 
 CASE_EVENTS: tuple[type[CaseEventBase], ...] = (AuthorizationRequested,)
 # The union of every case event, discriminated by ``type`` (a one-member union is the class itself).
@@ -85,7 +74,6 @@ def _attributes(raw: bytes) -> _Attributes:
 
 
 __all__ = [
-    "AUTHORIZATION_REQUESTED",
     "CASE_EVENTS",
     "SCHEMA_PREFIX",
     "AuthorizationRequested",

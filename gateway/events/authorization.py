@@ -27,6 +27,7 @@ from gateway.events.common import (
     Text,
     Usd,
 )
+from gateway.events.envelope import CaseEventBase
 
 
 class Purpose(Model):
@@ -102,3 +103,11 @@ class AuthorizationRequest(Model):
                     {"expected": position, "field": f"{position - 1}.line_number"},
                 )
         return items
+
+
+class AuthorizationRequested(CaseEventBase):
+    """An agency asks for a régimen-51 authorization (Solicitud de autorización, motivo 01)."""
+
+    type: Literal["ecuapass.regime51.authorization-requested.v1"]
+    dataschema: Literal["urn:ecuapass-gateway:schema:authorization-requested:1"]
+    data: AuthorizationRequest

@@ -1,0 +1,82 @@
+"""What every procedure shares: findings with codes and pointers, XPath helpers, the context, identifier checks.
+
+Each finding carries a code of ``gateway.customs_codes`` and a pointer (an XPath with the prefixes of
+``gateway.xml.namespaces.PREFIXES``) to the offending element.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from lxml import etree
+from stdnum.ec import ruc as ruc_check
+
+from adapters.ecuapass_mock.store import FilingStore, Grant
+
+__all__ = ["Context", "Grant", "Procedure", "add_years", "date_at", "error", "find", "ruc_check_digits", "text"]
+from gateway.customs_codes import BY_CODE
+from gateway.ports import Acceptance, ReplyError
+from gateway.xml.namespaces import PREFIXES
+
+Rule = Callable[[etree._Element, "Context"], list[ReplyError]]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What rules and numbering may use besides the document: the store, the clock, the seeded draw."""
+
+    store: FilingStore
+    now: datetime
+    rng: random.Random
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Procedure:
+    check: Callable[[etree._Element, Context], list[ReplyError]]
+    accept: Callable[[etree._Element, Context, tuple[ReplyError, ...]], tuple[Acceptance, Grant | None]]
+
+
+def error(code: str, element: etree._Element | None, *, detail: str = "") -> ReplyError:
+    entry = BY_CODE[code]
+    return ReplyError(
+        code=code,
+        description=f"{entry.message_es} {detail}".strip(),
+        severity=entry.severity,
+        pointer=None if element is None else element.getroottree().getpath(element),
+    )
+
+
+def find(root: etree._Element, path: str) -> list[etree._Element]:
+    return root.xpath(path, namespaces=PREFIXES)  # type: ignore[return-value]
+
+
+def date_at(root: etree._Element, path: str) -> tuple[etree._Element, date]:
+    element = find(root, path)[0]
+    return element, date.fromisoformat(element.text or "")
+
+
+def add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def ruc_check_digits(root: etree._Element, _: Context | None = None) -> list[ReplyError]:
+    """Company (9) and public-body (6) RUCs failing mod-11 are a warning only: real active RUCs fail it."""
+    warnings = []
+    for element in find(root, "//cmn:Ruc"):
+        number = element.text or ""
+        if len(number) == 13 and number[2] in "69" and not ruc_check.is_valid(number):
+            warnings.append(error("R51-ID-001", element))
+    return warnings
+
+
+def text(root: etree._Element, path: str) -> str:
+    """The text of the first element at ``path``, or ``""``."""
+    found = find(root, path)
+    return (found[0].text or "") if found else ""
