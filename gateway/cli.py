@@ -89,7 +89,7 @@ def _run(_: argparse.Namespace, settings: Settings) -> int:
 
 
 def _dev(args: argparse.Namespace, settings: Settings) -> int:
-    from gateway.devstack.demo import play
+    from gateway.devstack.demo import play, procedure_order
     from gateway.devstack.stack import embedded_stack, wait_for_signal
     from gateway.examples import examples
 
@@ -104,7 +104,7 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
                 print("Serving; Ctrl-C or SIGTERM stops.", flush=True)
                 await wait_for_signal()
                 return True
-            return await play(s, examples())
+            return await play(s, procedure_order(examples()))
 
     return 0 if asyncio.run(main()) else 1
 

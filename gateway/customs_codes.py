@@ -81,6 +81,8 @@ CATALOGUE: tuple[CustomsCode, ...] = (
         "Mercancía proveniente del régimen 20: el plazo no puede superar 1 año.",
         "Goods from régimen 20: the time abroad cannot exceed 1 year.",
     ),
+    # --- export-declaration (DAE 51) codes: R51-DAE-… ---
+    # --- warehouse-entry codes: R51-ING-… ---
     CustomsCode(
         "R51-ID-001",
         "VALIDATION",

@@ -8,11 +8,18 @@ The layout is the specification, so that a new case is a new file:
     contracts/examples/dead-letter/<REASON>--<name>.*              it goes to the dead-letter topic for this reason
 
 ``<CODES>`` is one code or several joined by ``+``.
+
+A later document names the official number it builds on by the example that obtains it: the string
+``"{{authorization-request/accepted/minimal}}"`` in a DAE example stands for the authorization number customs gives
+that example. ``payload(numbers)`` substitutes real numbers (the demo files the prerequisite first);
+``payload()`` substitutes a fixed sample number per document kind, for offline use (golden files, unit tests).
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -20,6 +27,14 @@ from typing import Literal
 from gateway.resources import examples_dir
 
 Expected = Literal["accepted", "rejected", "invalid", "dead-letter"]
+_REFERENCE = re.compile(rb"\{\{([A-Za-z0-9/_.+\-]+)\}\}")
+
+#: Numbers used offline for ``{{example}}`` references, by the referenced example's document kind.
+SAMPLE_NUMBERS: dict[str, str] = {
+    "authorization-request": "028-2026-AUT51-00000001",
+    "export-declaration": "028-2026-51-00000001",
+    "warehouse-entry": "028-2026-IE51-00000001",
+}
 _FOLDERS: tuple[Expected, ...] = ("accepted", "rejected", "invalid")
 
 
@@ -40,7 +55,23 @@ class Example:
         return xml if self.expected == "accepted" else None
 
     def read(self) -> bytes:
+        """The file as it is, references unresolved."""
         return self.path.read_bytes()
+
+    def requires(self) -> tuple[str, ...]:
+        """Names of the examples whose official numbers this one uses, in order of appearance."""
+        return tuple(dict.fromkeys(m.decode() for m in _REFERENCE.findall(self.read())))
+
+    def payload(self, numbers: Mapping[str, str] | None = None) -> bytes:
+        """The record to publish: references replaced by ``numbers[name]``, or by sample numbers offline."""
+
+        def number(match: re.Match[bytes]) -> bytes:
+            name = match.group(1).decode()
+            if numbers is not None:
+                return numbers[name].encode()
+            return SAMPLE_NUMBERS[name.split("/", 1)[0]].encode()
+
+        return _REFERENCE.sub(number, self.read())
 
     def event_id(self) -> str | None:
         """The CloudEvents id, when the file is JSON with one."""

@@ -16,7 +16,7 @@ from lxml import etree
 from gateway import documents
 from gateway.errors import ContractError
 from gateway.events import decode
-from gateway.examples import Example, Received, verdict
+from gateway.examples import Example, Received, examples, verdict
 from gateway.kafka.security import client_security
 from gateway.settings import Settings
 
@@ -66,46 +66,113 @@ class OutcomeReader:
 
 
 async def exchange(
-    settings: Settings, cases: Sequence[Example], *, timeout_s: float = 60.0
+    settings: Settings,
+    cases: Sequence[Example],
+    *,
+    timeout_s: float = 60.0,
+    payloads: dict[Example, bytes] | None = None,
 ) -> dict[Example, Received | None]:
-    """Publish every case to the input topic and collect each one's outcome (``None`` if none came in time)."""
+    """Publish every case and collect each one's outcome (``None`` if none came in time).
+
+    A case that builds on another example's official number (``{{name}}`` references) is published once that
+    example has been acknowledged; the prerequisites are filed too and appear in the result, before their
+    dependants. A case whose prerequisite was not accepted gets no outcome.
+    """
+    by_name = {case.name: case for case in examples()} | {case.name: case for case in cases}
+    ordered = _with_prerequisites(cases, by_name)
     reader = OutcomeReader(settings)
     await reader.start()
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka.bootstrap_servers, linger_ms=5, **client_security(settings.kafka)
     )
     await producer.start()
+    results: dict[Example, Received | None] = dict.fromkeys(ordered)
+    numbers: dict[str, str] = {}
+    payloads = {} if payloads is None else payloads
+    pending = list(ordered)
+    deadline = time.monotonic() + timeout_s
     try:
-        for sent in cases:
-            await producer.send(settings.topics.input, sent.read(), key=sent.key())
-        await producer.flush()
-        by_event = {case.event_id(): case for case in cases if case.event_id()}
-        by_bytes = {case.read(): case for case in cases}
-        results: dict[Example, Received | None] = dict.fromkeys(cases)
-        deadline = time.monotonic() + timeout_s
-        while any(v is None for v in results.values()) and time.monotonic() < deadline:
-            for received in await reader.read():
-                case: Example | None
-                if received.kind == "dead-letter":
-                    case = by_bytes.get(received.value)
-                else:
-                    data = received.body().get("data")
-                    case = by_event.get(data.get("answered_event_id")) if isinstance(data, dict) else None
-                if case is not None and results[case] is None:
-                    results[case] = received
+        while pending and time.monotonic() < deadline:
+            ready = [case for case in pending if all(name in numbers for name in case.requires())]
+            if not ready:
+                break  # the rest wait for prerequisites that were not accepted
+            pending = [case for case in pending if case not in ready]
+            await _publish_and_collect(settings, producer, reader, ready, numbers, results, payloads, deadline)
         return results
     finally:
         await producer.stop()
         await reader.stop()
 
 
+def procedure_order(cases: Sequence[Example]) -> list[Example]:
+    """Longest chains first, so that the demo walks a case through its whole procedure in one stretch:
+    authorization -> DAE 51 -> warehouse entry, then the standalone cases."""
+    by_name = {case.name: case for case in examples()}
+
+    def depth(case: Example) -> int:
+        return max((1 + depth(by_name[name]) for name in case.requires()), default=0)
+
+    return sorted(cases, key=lambda case: -depth(case))
+
+
+def _with_prerequisites(cases: Sequence[Example], by_name: dict[str, Example]) -> list[Example]:
+    ordered: list[Example] = []
+
+    def visit(case: Example) -> None:
+        for name in case.requires():
+            visit(by_name[name])
+        if case not in ordered:
+            ordered.append(case)
+
+    for case in cases:
+        visit(case)
+    return ordered
+
+
+async def _publish_and_collect(
+    settings: Settings,
+    producer: AIOKafkaProducer,
+    reader: OutcomeReader,
+    wave: Sequence[Example],
+    numbers: dict[str, str],
+    results: dict[Example, Received | None],
+    payloads: dict[Example, bytes],
+    deadline: float,
+) -> None:
+    sent: dict[bytes, Example] = {}
+    for example in wave:
+        payload = example.payload(numbers)
+        sent[payload] = example
+        payloads[example] = payload
+        await producer.send(settings.topics.input, payload, key=example.key())
+    await producer.flush()
+    by_event = {example.event_id(): example for example in wave if example.event_id()}
+    waiting = set(wave)
+    while waiting and time.monotonic() < deadline:
+        for received in await reader.read():
+            case: Example | None
+            if received.kind == "dead-letter":
+                case = sent.get(received.value)
+            else:
+                data = received.body().get("data")
+                case = by_event.get(data.get("answered_event_id")) if isinstance(data, dict) else None
+            if case is None or case not in waiting:
+                continue
+            waiting.discard(case)
+            results[case] = received
+            data = received.body().get("data") if received.kind == "accepted" else None
+            if isinstance(data, dict):
+                numbers[case.name] = str(data["official_number"])
+
+
 async def play(settings: Settings, cases: Sequence[Example], out: Callable[[str], None] = print) -> bool:
     """Run the demo; True when every case reached its expected outcome."""
-    results = await exchange(settings, cases)
+    payloads: dict[Example, bytes] = {}
+    results = await exchange(settings, cases, payloads=payloads)
     passed = 0
     for case, received in results.items():
         out(f"\n── {case.name}")
-        _show_document(case, out)
+        _show_document(case, payloads.get(case), out)
         problem = "no outcome within the time limit" if received is None else verdict(case, received)
         if received is not None:
             _show_reply(received, out)
@@ -114,13 +181,16 @@ async def play(settings: Settings, cases: Sequence[Example], out: Callable[[str]
             + ("OK" if problem is None else f"FAILED — {problem}")
         )
         passed += problem is None
-    out(f"\n{passed} of {len(cases)} demo cases reached their expected outcome.")
-    return passed == len(cases)
+    out(f"\n{passed} of {len(results)} demo cases reached their expected outcome.")
+    return passed == len(results)
 
 
-def _show_document(case: Example, out: Callable[[str], None]) -> None:
+def _show_document(case: Example, payload: bytes | None, out: Callable[[str], None]) -> None:
+    if payload is None:
+        out("   not sent: a document it builds on was not accepted")
+        return
     try:
-        document = documents.build(decode(case.read()))
+        document = documents.build(decode(payload))
     except ContractError:
         out(f"   sent: event {case.path.name} (the gateway refuses it before filing)")
         return

@@ -70,6 +70,8 @@ _SPANISH: dict[str, str] = {
     "return_before_shipment": "La fecha de retorno debe ser posterior a la fecha de embarque.",
     "line_number_out_of_sequence": "Los números de línea deben ser 1, 2, 3… en orden.",
     "xml_char_invalid": "Contiene caracteres que XML 1.0 no admite.",
+    # --- export-declaration (DAE 51) error types ---
+    # --- warehouse-entry error types ---
 }
 
 

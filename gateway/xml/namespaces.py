@@ -8,11 +8,15 @@ from __future__ import annotations
 
 COMMON = "urn:ecuapass-gateway:xsd:common:1"
 AUTHORIZATION_REQUEST = "urn:ecuapass-gateway:xsd:authorization-request:1"
+EXPORT_DECLARATION = "urn:ecuapass-gateway:xsd:export-declaration:1"
+WAREHOUSE_ENTRY = "urn:ecuapass-gateway:xsd:warehouse-entry:1"
 REPLY = "urn:ecuapass-gateway:xsd:reply:1"
 
 PREFIXES: dict[str, str] = {
     "cmn": COMMON,
     "aut": AUTHORIZATION_REQUEST,
+    "dae": EXPORT_DECLARATION,
+    "ing": WAREHOUSE_ENTRY,
     "rep": REPLY,
 }
 

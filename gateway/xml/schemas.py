@@ -16,6 +16,8 @@ from gateway.resources import xsd_dir
 
 SCHEMA_FILES: dict[str, str] = {
     "authorization-request": "authorization-request.xsd",
+    "export-declaration": "export-declaration.xsd",
+    "warehouse-entry": "warehouse-entry.xsd",
     "reply": "reply.xsd",
 }
 

@@ -27,7 +27,7 @@ for name in SCHEMA_FILES:
 cases = examples()
 assert cases, "no demo cases"
 accepted = [c for c in cases if c.expected == "accepted"]
-document = documents.build(decode(accepted[0].read()))
+document = documents.build(decode(accepted[0].payload()))
 print(json.dumps({"xsd": str(xsd_dir()), "cases": len(cases), "document": document.kind}))
 """
 

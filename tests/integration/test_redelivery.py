@@ -106,7 +106,7 @@ async def test_killed_before_publishing_means_redelivered(
     await reader.start()
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers)
     await producer.start()
-    await producer.send_and_wait(settings.topics.input, case.read(), key=case.key())
+    await producer.send_and_wait(settings.topics.input, case.payload(), key=case.key())
     await producer.stop()
 
     first = _start(settings, black_hole.url, tmp_path / "first.log")

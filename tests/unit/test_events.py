@@ -12,7 +12,7 @@ from tests.conftest import example_params
 
 
 def _event(example: Example) -> dict[str, Any]:
-    value = json.loads(example.read())
+    value = json.loads(example.payload())
     assert isinstance(value, dict)
     return value
 
@@ -23,14 +23,14 @@ def _decode(value: dict[str, Any]) -> AuthorizationRequested:
 
 @pytest.mark.parametrize("example", example_params("accepted", "rejected"))
 def test_examples_that_reach_customs_are_valid_events(example: Example) -> None:
-    event = decode(example.read())
+    event = decode(example.payload())
     assert event.subject == _event(example)["subject"]
 
 
 @pytest.mark.parametrize("example", example_params("invalid"))
 def test_invalid_examples_name_their_errors(example: Example) -> None:
     with pytest.raises(InvalidEvent) as caught:
-        decode(example.read())
+        decode(example.payload())
     codes = [e.code for e in caught.value.errors]
     assert set(example.codes) <= set(codes)
     assert caught.value.event_id == _event(example)["id"]
@@ -42,7 +42,7 @@ def test_invalid_examples_name_their_errors(example: Example) -> None:
 @pytest.mark.parametrize("example", example_params("dead-letter"))
 def test_dead_letter_examples_are_undecodable(example: Example) -> None:
     with pytest.raises(UndecodableEvent) as caught:
-        decode(example.read())
+        decode(example.payload())
     assert caught.value.reason in example.codes
 
 

@@ -18,19 +18,19 @@ from tests.conftest import example_params
 def test_golden_xml(example: Example) -> None:
     """The built document equals the expected XML file, compared canonically (C14N 2.0, blank text stripped)."""
     assert example.expected_xml is not None and example.expected_xml.is_file(), "missing golden XML"
-    built = documents.build(decode(example.read()))
+    built = documents.build(decode(example.payload()))
     expected = etree.canonicalize(example.expected_xml.read_text(encoding="utf-8"), strip_text=True)
     assert etree.canonicalize(built.to_bytes().decode(), strip_text=True) == expected
 
 
 @pytest.mark.parametrize("example", example_params("accepted", "rejected"))
 def test_built_documents_are_xsd_valid(example: Example) -> None:
-    document = documents.build(decode(example.read()))
+    document = documents.build(decode(example.payload()))
     assert violations(document.kind, document.root) == []
 
 
 def test_message_id_is_derived_from_the_event(example_by_name: dict[str, Example]) -> None:
-    raw = example_by_name["authorization-request/accepted/minimal"].read()
+    raw = example_by_name["authorization-request/accepted/minimal"].payload()
     first, again = documents.build(decode(raw)), documents.build(decode(raw))
     assert first.message_id == again.message_id
     changed = json.loads(raw)
@@ -39,7 +39,7 @@ def test_message_id_is_derived_from_the_event(example_by_name: dict[str, Example
 
 
 def test_special_characters_survive_the_round_trip(example_by_name: dict[str, Example]) -> None:
-    event = decode(example_by_name["authorization-request/accepted/full-multiline"].read())
+    event = decode(example_by_name["authorization-request/accepted/full-multiline"].payload())
     xml = documents.build(event).to_bytes()
     parsed = etree.fromstring(xml)
     description = parsed.find(".//{*}Purpose/{*}Description")
@@ -49,7 +49,7 @@ def test_special_characters_survive_the_round_trip(example_by_name: dict[str, Ex
 
 
 def test_pointers_map_back_to_event_fields(example_by_name: dict[str, Example]) -> None:
-    document = documents.build(decode(example_by_name["authorization-request/accepted/full-multiline"].read()))
+    document = documents.build(decode(example_by_name["authorization-request/accepted/full-multiline"].payload()))
     assert document.field_for("/aut:AuthorizationRequest/aut:Item[2]/aut:TariffCode") == "data.items[1].tariff_code"
     assert document.field_for("/aut:AuthorizationRequest/aut:Item[3]/aut:Quantity") == "data.items[2].quantity.value"
     assert document.field_for("/aut:AuthorizationRequest/aut:Applicant/cmn:Ruc") == "data.applicant.ruc"
@@ -82,7 +82,7 @@ def test_xsd_errors_are_reported_against_event_fields(
         documents.DocumentKind(kind.name, kind.event, broken, kind.schema, kind.root),
     )
     with pytest.raises(InvalidEvent) as caught:
-        documents.build(decode(example_by_name["authorization-request/accepted/minimal"].read()))
+        documents.build(decode(example_by_name["authorization-request/accepted/minimal"].payload()))
     (error,) = caught.value.errors
     assert error.code == "GW-XSD_INVALID"
     assert error.path == "data.items[0].tariff_code"

@@ -39,7 +39,7 @@ def _pipeline(endpoint: object) -> Pipeline:
 
 
 def _record(example: Example) -> InboundRecord:
-    return InboundRecord(example.read(), example.key(), {}, "in", 3, 42)
+    return InboundRecord(example.payload(), example.key(), {}, "in", 3, 42)
 
 
 @pytest.mark.parametrize("example", example_params("accepted"))
@@ -68,7 +68,7 @@ async def test_undecodable_records_become_dead_letters(example: Example) -> None
     outcome = await _pipeline(FakeCustomsEndpoint()).process(_record(example))
     assert isinstance(outcome, DeadLetter)
     assert outcome.reason in example.codes
-    assert outcome.value == example.read()
+    assert outcome.value == example.payload()
     assert outcome.headers["dlq.original.offset"] == "42"
 
 
