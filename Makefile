@@ -21,6 +21,7 @@ lint: $(STAMP)
 # Regenerate the generated parts of the docs (README settings table, rejection codes).
 docs: $(STAMP)
 	$(BIN)/python -m gateway.customs_codes > contracts/rejection-codes.md
+	$(BIN)/python -m gateway.jsonschemas
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

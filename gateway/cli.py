@@ -68,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     render = commands.add_parser("render", help="print an event's e-document XML (exit 0) or its errors (exit 2)")
     render.add_argument("event", type=Path, help="a CloudEvent JSON file")
     render.set_defaults(command=_render)
+
+    validate = commands.add_parser("validate", help="check events (JSON) or e-documents (XML); exit 2 on errors")
+    validate.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    validate.set_defaults(command=_validate)
     return parser
 
 
@@ -146,6 +150,20 @@ def _render(args: argparse.Namespace, _: Settings) -> int:
         return 2
     sys.stdout.write(etree.tostring(document.root, pretty_print=True, encoding="unicode"))
     return 0
+
+
+def _validate(args: argparse.Namespace, _: Settings) -> int:
+    from gateway.checking import check_file
+
+    failed = 0
+    for path in args.files:
+        problems = check_file(path)
+        for problem in problems:
+            print(problem)
+        if not problems:
+            print(f"{path}: valid")
+        failed += bool(problems)
+    return 2 if failed else 0
 
 
 if __name__ == "__main__":

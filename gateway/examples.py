@@ -64,14 +64,7 @@ class Example:
 
     def payload(self, numbers: Mapping[str, str] | None = None) -> bytes:
         """The record to publish: references replaced by ``numbers[name]``, or by sample numbers offline."""
-
-        def number(match: re.Match[bytes]) -> bytes:
-            name = match.group(1).decode()
-            if numbers is not None:
-                return numbers[name].encode()
-            return SAMPLE_NUMBERS[name.split("/", 1)[0]].encode()
-
-        return _REFERENCE.sub(number, self.read())
+        return resolve_references(self.read(), numbers)
 
     def event_id(self) -> str | None:
         """The CloudEvents id, when the file is JSON with one."""
@@ -89,6 +82,18 @@ class Example:
             value = None
         subject = value.get("subject") if isinstance(value, dict) else None
         return (subject if isinstance(subject, str) else f"example-{self.path.stem}").encode()
+
+
+def resolve_references(data: bytes, numbers: Mapping[str, str] | None = None) -> bytes:
+    """Replace ``{{example-name}}`` references by ``numbers[name]``, or by the sample number of its kind."""
+
+    def number(match: re.Match[bytes]) -> bytes:
+        name = match.group(1).decode()
+        if numbers is not None:
+            return numbers[name].encode()
+        return SAMPLE_NUMBERS.get(name.split("/", 1)[0], name).encode()
+
+    return _REFERENCE.sub(number, data)
 
 
 def _codes(stem: str) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 from stdnum import iso6346
 from stdnum.ec import ci
@@ -73,7 +73,7 @@ def _ruc_structure(value: str) -> str:
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def _xml_text(value: str) -> str:
+def xml_text(value: str) -> str:
     bad = _NOT_XML.search(value)
     if bad:
         raise PydanticCustomError(
@@ -92,15 +92,24 @@ def _container_check_digit(value: str) -> str:
     return value
 
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=512), AfterValidator(_xml_text)]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=120), AfterValidator(_xml_text)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=512), AfterValidator(xml_text)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=120), AfterValidator(xml_text)]
 Reference = Annotated[str, StringConstraints(min_length=1, max_length=35, pattern=r"^[A-Za-z0-9][A-Za-z0-9./_-]*$")]
 Ruc = Annotated[str, StringConstraints(pattern=r"^\d{13}$"), AfterValidator(_ruc_structure)]
 Cedula = Annotated[str, StringConstraints(pattern=r"^\d{10}$"), AfterValidator(_cedula_checksum)]
 OceCode = Annotated[str, StringConstraints(pattern=r"^\d{8}$")]
-District = Annotated[str, _in(codelists.DISTRICTS, "district_unknown", "customs district")]
-Country = Annotated[str, _in(codelists.COUNTRIES, "country_unknown", "ISO 3166-1 alpha-2 country code")]
-Unit = Annotated[str, _in(codelists.UNITS, "unit_unknown", "UN/ECE Rec. 20 unit code")]
+District = Annotated[
+    str, Field(json_schema_extra={"enum": list(codelists.DISTRICTS)}),
+    _in(codelists.DISTRICTS, "district_unknown", "customs district"),
+]
+Country = Annotated[
+    str, Field(json_schema_extra={"enum": sorted(codelists.COUNTRIES)}),
+    _in(codelists.COUNTRIES, "country_unknown", "ISO 3166-1 alpha-2 country code"),
+]
+Unit = Annotated[
+    str, Field(json_schema_extra={"enum": list(codelists.UNITS)}),
+    _in(codelists.UNITS, "unit_unknown", "UN/ECE Rec. 20 unit code"),
+]
 # 10 digits: 8 NANDINA + 2 national; chapters 01-97 without the unused chapter 77.
 TariffCode = Annotated[str, StringConstraints(pattern=r"^(0[1-9]|[1-6]\d|7[0-68-9]|8\d|9[0-7])\d{8}$")]
 UnLocode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Z2-9]{3}$")]
@@ -109,9 +118,24 @@ ContainerNumber = Annotated[
 ]
 # DAE / DAI numbers: district, year, regime, 8-digit sequence, e.g. 028-2026-51-00001234.
 DeclarationNumber = Annotated[str, StringConstraints(pattern=r"^\d{3}-\d{4}-\d{2}-\d{8}$")]
-Usd = Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=2)]
-Kilograms = Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=3)]
-Amount = Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=3)]
+
+
+def _decimal_schema(places: int, *, positive: bool) -> WithJsonSchema:
+    """Decimals travel as JSON numbers or, to keep every digit, as strings: say so in the published schema."""
+    bound = {"exclusiveMinimum": 0} if positive else {"minimum": 0}
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", **bound},
+                {"type": "string", "pattern": rf"^\d{{1,{15 - places}}}(\.\d{{1,{places}}})?$"},
+            ]
+        }
+    )
+
+
+Usd = Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=2), _decimal_schema(2, positive=False)]
+Kilograms = Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=3), _decimal_schema(3, positive=False)]
+Amount = Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=3), _decimal_schema(3, positive=True)]
 LineNumber = Annotated[int, Field(ge=1, le=999)]
 
 

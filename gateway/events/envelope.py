@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
-from gateway.events.common import Model, Ruc
+from gateway.events.common import Model, Ruc, xml_text
 
 CaseId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
-EventId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-SourceUri = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+# Identifiers are echoed in outcomes, headers and logs: printable characters only.
+EventId = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$"), AfterValidator(xml_text)
+]
+SourceUri = Annotated[
+    str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f\s]+$"), AfterValidator(xml_text)
+]
 
 SCHEMA_PREFIX = "urn:ecuapass-gateway:schema:"
 
