@@ -18,6 +18,7 @@ from gateway import documents
 from gateway.customs_codes import BY_CODE
 from gateway.errors import DeliveryError, InvalidEvent, UndecodableEvent
 from gateway.events import CaseEvent, decode
+from gateway.events.identifiers import ruc_warnings
 from gateway.events.validation import FieldError
 from gateway.mapping.document import Document
 from gateway.outcomes import (
@@ -122,7 +123,10 @@ class Pipeline:
                     accepted_at=accepted.accepted_at,
                     valid_until=accepted.valid_until,
                     inspection_channel=accepted.inspection_channel,
-                    warnings=tuple(_customs_error(w, document) for w in accepted.warnings),
+                    warnings=(
+                        *ruc_warnings(event),
+                        *(_customs_error(w, document) for w in accepted.warnings),
+                    ),
                 ),
             )
         notice = reply.rejection

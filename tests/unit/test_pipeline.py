@@ -126,3 +126,12 @@ async def test_outcome_ids_are_deterministic(example_by_name: dict[str, Example]
     rejected = await _pipeline(ScriptedEndpoint(CustomsReply("REJECTED"))).process(record)
     assert isinstance(rejected, Rejection) and rejected.id != first.id
     assert rejected.data.errors[0].code == "GW-REPLY_UNEXPLAINED"
+
+
+async def test_company_ruc_failing_mod11_is_a_warning_not_a_rejection(example_by_name: dict[str, Example]) -> None:
+    example = example_by_name["authorization-request/accepted/company-ruc-fails-mod11-warning"]
+    outcome = await _pipeline(FakeCustomsEndpoint()).process(_record(example))
+    assert isinstance(outcome, Acknowledgment)
+    (warning,) = outcome.data.warnings
+    assert (warning.code, warning.path, warning.severity) == ("GW-RUC_CHECK_DIGIT", "data.applicant.ruc", "warning")
+    assert warning.value == "1790011675001"
