@@ -5,6 +5,9 @@ Protocol of the Ecuapass-style endpoint (ours [G]; see README "Architecture"):
     POST {url}/api/v1/documents               body: the e-document XML   -> 200 reply.xsd (accepted or rejected)
     GET  {url}/api/v1/documents/{message_id}  status query                -> 200 reply.xsd, or 404 when unknown
 
+With ``prefer_async`` the endpoint answers the reception first (202, RECEIVED) and the adapter polls the status
+query for the decision, as with the real system's two-stage replies.
+
 Only transient failures are retried: connection errors, timeouts, 429, 502, 503, 504; exponential backoff with full
 jitter, bounded by attempts and total time, and at least the server's ``Retry-After``. When a failure is
 *ambiguous* (the request may have been filed: read timeout, broken response, 5xx), the status query is asked before
@@ -14,6 +17,7 @@ sending again, so a document is never filed twice. Business rejections are repli
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 from collections.abc import Awaitable, Callable
 
@@ -46,6 +50,7 @@ class HttpCustomsEndpoint:
         rng: random.Random | None = None,
     ) -> None:
         self._retry = retry
+        self._settings = settings
         self._sleep = sleep
         self._rng = rng or random.Random()
         headers = {"User-Agent": "ecuapass-gateway"}
@@ -65,6 +70,11 @@ class HttpCustomsEndpoint:
         await self._client.aclose()
 
     async def file(self, filing: Filing) -> CustomsReply:
+        reply = await self._deliver(filing)
+        return reply if reply.status != "RECEIVED" else await self._await_decision(filing)
+
+    async def _deliver(self, filing: Filing) -> CustomsReply:
+        """POST with retries; the first reply obtained, which may be the reception only (RECEIVED)."""
         ambiguous = False
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._retry.max_attempts) | stop_after_delay(self._retry.max_elapsed_s),
@@ -95,6 +105,22 @@ class HttpCustomsEndpoint:
             ) from exc
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
+    async def _await_decision(self, filing: Filing) -> CustomsReply:
+        """Poll the status query until customs decides (two-stage replies)."""
+        polls = max(1, math.ceil(self._settings.decision_timeout_s / self._settings.poll_interval_s))
+        for _ in range(polls):
+            await self._sleep(self._settings.poll_interval_s)
+            try:
+                reply = await self._status(filing)
+            except TransientDeliveryError:
+                continue  # the next poll may get through
+            if reply is not None and reply.status != "RECEIVED":
+                return reply
+        raise PermanentDeliveryError(
+            f"customs received the document but gave no decision within {self._settings.decision_timeout_s} s",
+            message_id=filing.message_id,
+        )
+
     def _wait(self, state: RetryCallState) -> float:
         # Full jitter: uniform(0, min(cap, initial * 2^(n-1))), but never sooner than the server asked.
         ceiling = min(self._retry.max_backoff_s, self._retry.initial_backoff_s * 2 ** (state.attempt_number - 1))
@@ -106,6 +132,8 @@ class HttpCustomsEndpoint:
 
     async def _post(self, filing: Filing) -> CustomsReply:
         headers = {"Content-Type": "application/xml", "X-Message-Id": filing.message_id}
+        if self._settings.prefer_async:
+            headers["Prefer"] = "respond-async"
         if filing.traceparent:
             headers["traceparent"] = filing.traceparent
         response = await self._send(filing, "POST", "/api/v1/documents", content=filing.body, headers=headers)
@@ -115,8 +143,7 @@ class HttpCustomsEndpoint:
         response = await self._send(filing, "GET", f"/api/v1/documents/{filing.message_id}")
         if response.status_code == 404:
             return None
-        reply = self._reply(filing, response)
-        return reply if reply.status != "RECEIVED" else None
+        return self._reply(filing, response)
 
     async def _send(self, filing: Filing, method: str, path: str, **kwargs: object) -> httpx.Response:
         try:

@@ -63,6 +63,23 @@ def _parser() -> argparse.ArgumentParser:
     mock.add_argument("--host", default="127.0.0.1")
     mock.add_argument("--port", type=int, default=8081)
     mock.add_argument("--state", type=Path, default=Path("ecuapass-mock.sqlite3"), help="SQLite state file")
+    mock.add_argument("--seed", type=int, help="seed of the inspection-channel draw (MOCK_SEED)")
+    mock.add_argument("--decision-delay-s", type=float, help="two-stage replies: seconds until decided")
+    faults = mock.add_argument_group("fault injection (also MOCK_FAULTS__* variables and PUT /admin/faults)")
+    for flag, kind, text in (
+        ("--fault-seed", int, "seed of the fault draws"),
+        ("--error-rate", float, "share of requests answered 503"),
+        ("--throttle-rate", float, "share of requests answered 429 with Retry-After"),
+        ("--retry-after-s", int, "Retry-After of 429 answers"),
+        ("--latency-ms", float, "added latency (mean, when exponential)"),
+        ("--latency-jitter-ms", float, "uniform extra latency 0..N ms"),
+        ("--hang-rate", float, "share of filings left unanswered"),
+        ("--hang-s", float, "how long an unanswered filing is held"),
+        ("--reset-rate", float, "share of filings whose connection is reset before filing"),
+        ("--lost-response-rate", float, "share of filings filed, then reset"),
+    ):
+        faults.add_argument(flag, type=kind, help=text)
+    faults.add_argument("--latency-distribution", choices=["fixed", "exponential"])
     mock.set_defaults(command=_mock)
 
     render = commands.add_parser("render", help="print an event's e-document XML (exit 0) or its errors (exit 2)")
@@ -114,16 +131,37 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _mock(args: argparse.Namespace, _: Settings) -> int:
+    from adapters.ecuapass_mock.faults import FaultInjector
     from adapters.ecuapass_mock.server import bind, serve
+    from adapters.ecuapass_mock.settings import MockSettings
     from adapters.ecuapass_mock.store import FilingStore
     from gateway.devstack.stack import wait_for_signal
+
+    base = MockSettings()
+    fault_flags = {
+        name: getattr(args, name)
+        for name in base.faults.model_fields
+        if name != "maintenance" and getattr(args, name, None) is not None
+    }
+    if args.fault_seed is not None:
+        fault_flags["seed"] = args.fault_seed
+    faults = base.faults.model_validate(base.faults.model_dump() | fault_flags)
 
     async def main() -> None:
         store = FilingStore(args.state)
         sock = bind(args.host, args.port)
         stop = asyncio.Event()
         print(f"Mock Ecuapass on http://{args.host}:{sock.getsockname()[1]} (state {args.state})", flush=True)
-        server = asyncio.create_task(serve(sock, store, stop))
+        server = asyncio.create_task(
+            serve(
+                sock,
+                store,
+                stop,
+                seed=base.seed if args.seed is None else args.seed,
+                faults=FaultInjector(faults),
+                decision_delay_s=base.decision_delay_s if args.decision_delay_s is None else args.decision_delay_s,
+            )
+        )
         await wait_for_signal()
         stop.set()
         await server

@@ -78,6 +78,13 @@ class EcuapassSettings(_Section):
     read_timeout_s: float = Field(30.0, gt=0, description="Time allowed for the endpoint's answer.")
     max_connections: int = Field(100, ge=1, description="Connection pool size towards the endpoint.")
     token: SecretStr | None = Field(None, description="Bearer token sent to the endpoint (never logged).")
+    prefer_async: bool = Field(
+        False, description="Ask for two-stage replies (reception first) and poll the status query for the decision."
+    )
+    poll_interval_s: float = Field(0.5, gt=0, description="Interval between status queries awaiting a decision.")
+    decision_timeout_s: float = Field(
+        300.0, gt=0, description="Longest wait for customs' decision on a received document."
+    )
 
 
 class RetrySettings(_Section):

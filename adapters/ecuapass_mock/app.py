@@ -1,66 +1,124 @@
-"""The mock Ecuapass endpoint: an ASGI app that receives e-documents and answers like customs.
+"""The mock Ecuapass endpoint over HTTP (ASGI): routes, fault injection, two-stage replies, admin and metrics.
 
-    POST /api/v1/documents               file an e-document (XML)       -> reply.xsd
-    GET  /api/v1/documents/{message_id}  status query                   -> reply.xsd, 404 when unknown
-    GET  /admin/filings                  {message_id: submissions}      (a correct client keeps each at 1)
-    GET  /admin/outcomes                 {status: count}
-    POST /admin/reset                    forget everything
-    GET  /healthz
+    POST /api/v1/documents                       file an e-document (XML)            -> 200 reply.xsd
+         with "Prefer: respond-async"            reception only                      -> 202 RECEIVED reply
+    GET  /api/v1/documents/{message_id}          status query (RECEIVED until decided) -> reply.xsd, 404
+    GET  /api/v1/submissions/{submission_number} the same, by submission number
+    GET  /admin/filings                          {message_id: submissions}  (a correct client keeps each at 1)
+    GET  /admin/outcomes                         {status: count}
+    GET  /admin/faults, PUT /admin/faults        current fault settings / replace them (JSON)
+    POST /admin/reset                            forget every filing and clear the faults
+    GET  /metrics, GET /healthz
 
-Each document is parsed with the hardened parser, validated against its XSD, checked for idempotency (message id)
-and duplicate references, then against the business rules; the reply carries the reception (submission number) and
-the acceptance with official numbers, or the rejection with every error and its pointer.
+What customs does with a document is ``filing.py``; which bad day it has is ``faults.py``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import random
-import re
+import asyncio
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from lxml import etree
+from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.ecuapass_mock.procedures import PROCEDURES, Context
-from adapters.ecuapass_mock.procedures.common import error, text
-from adapters.ecuapass_mock.store import FilingStore, Grant
-from gateway.customs_codes import BY_CODE
-from gateway.documents import BY_ROOT, DocumentKind
+from adapters.ecuapass_mock.faults import Draw, FaultInjector, FaultSettings
+from adapters.ecuapass_mock.filing import file_document, reception_error
+from adapters.ecuapass_mock.metrics import MockMetrics
+from adapters.ecuapass_mock.store import FilingStore, StoredFiling
+from gateway.documents import BY_ROOT
 from gateway.errors import UnsafeXmlError
-from gateway.ports import CustomsReply, Reception, RejectionNotice, ReplyError
-from gateway.xml.parsing import parse_xml
-from gateway.xml.replies import write_reply
-from gateway.xml.schemas import violations
+from gateway.ports import CustomsReply
+from gateway.xml.parsing import MAX_XML_BYTES, parse_xml
+from gateway.xml.replies import read_reply, write_reply
 
 XML = "application/xml"
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+Aborter = Callable[[Request], None]
 
 
-def create_app(store: FilingStore, *, clock: Callable[[], datetime] | None = None, seed: int = 51) -> Starlette:
-    """The ASGI app over ``store``; ``seed`` makes the inspection-channel draw reproducible."""
+def create_app(
+    store: FilingStore,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    seed: int = 51,
+    faults: FaultInjector | None = None,
+    decision_delay_s: float = 0.0,
+) -> Starlette:
+    """The ASGI app over ``store``. ``seed`` makes the inspection-channel draw reproducible; the server that runs
+    the app sets ``app.state.abort`` to a function that resets a request's connection (see ``server.py``)."""
     now = clock or (lambda: datetime.now(UTC))
+    injector = faults or FaultInjector()
+    metrics = MockMetrics()
+    delay = timedelta(seconds=decision_delay_s)
 
-    async def file_document(request: Request) -> Response:
+    def abort(request: Request) -> None:
+        app.state.abort(request)
+
+    async def injected(request: Request, draw: Draw, route: str) -> Response | None:
+        """The response a fault replaces the real one with (``None``: no fault, or only latency)."""
+        if draw.fault is not None:
+            metrics.faults.labels(draw.fault).inc()
+        if draw.fault in ("maintenance", "error"):
+            headers = {"Retry-After": str(draw.retry_after_s)} if draw.retry_after_s else {}
+            return _counted(metrics, route, Response("service unavailable", 503, headers=headers))
+        if draw.fault == "throttle":
+            return _counted(
+                metrics, route, Response("too many requests", 429, {"Retry-After": str(draw.retry_after_s)})
+            )
+        if draw.latency_s:
+            await asyncio.sleep(draw.latency_s)
+        if draw.fault == "hang":
+            await asyncio.sleep(injector.settings.hang_s)
+        if draw.fault in ("hang", "reset"):
+            abort(request)
+            return Response(status_code=499)  # never reaches the client
+        return None
+
+    async def file_route(request: Request) -> Response:
+        started = time.monotonic()
         body = await request.body()
+        draw = injector.draw(now(), filing=True)
+        faulted = await injected(request, draw, "file")
+        if faulted is not None:
+            return faulted
+        if len(body) > MAX_XML_BYTES:
+            return _counted(metrics, "file", _xml(reception_error("R51-REC-001", "documento demasiado grande"), 413))
         try:
             root = parse_xml(body)
         except UnsafeXmlError as exc:
-            return _reply(_reception_error("R51-REC-001", str(exc)), 400)
+            return _counted(metrics, "file", _xml(reception_error("R51-REC-001", str(exc)), 400))
         kind = BY_ROOT.get(root.tag)
         if kind is None:
-            return _reply(_reception_error("R51-REC-002", f"Elemento raíz {root.tag}."), 400)
-        return Response(_file(store, kind, root, body, now(), seed), media_type=XML)
+            return _counted(metrics, "file", _xml(reception_error("R51-REC-002", f"Elemento raíz {root.tag}."), 400))
+        is_async = "respond-async" in request.headers.get("prefer", "")
+        answer = file_document(
+            store, kind, root, body, now(), seed=seed, decision_delay=delay if is_async else timedelta(0)
+        )
+        reply = read_reply(answer)
+        metrics.filings.labels(kind.name, reply.status).inc()
+        metrics.latency.observe(time.monotonic() - started)
+        if draw.fault == "lost_response":
+            abort(request)
+            return Response(status_code=499)
+        if is_async and reply.reception is not None:
+            return _counted(metrics, "file", Response(_received(reply), 202, media_type=XML))
+        return _counted(metrics, "file", Response(answer, media_type=XML))
 
-    async def status(request: Request) -> Response:
-        stored = store.filing(request.path_params["message_id"])
+    async def status_route(request: Request) -> Response:
+        faulted = await injected(request, injector.draw(now(), filing=False), "status")
+        if faulted is not None:
+            return faulted
+        message_id = request.path_params.get("message_id") or store.message_for_submission(
+            request.path_params["submission_number"]
+        )
+        stored = store.filing(message_id) if message_id else None
         if stored is None:
-            return JSONResponse({"error": "unknown message id"}, status_code=404)
-        return Response(stored.reply, media_type=XML)
+            return _counted(metrics, "status", JSONResponse({"error": "unknown document"}, status_code=404))
+        return _counted(metrics, "status", Response(_visible(stored, now()), media_type=XML))
 
     async def filings(_: Request) -> Response:
         return JSONResponse(store.submissions())
@@ -68,112 +126,62 @@ def create_app(store: FilingStore, *, clock: Callable[[], datetime] | None = Non
     async def outcomes(_: Request) -> Response:
         return JSONResponse(store.counts_by_status())
 
+    async def get_faults(_: Request) -> Response:
+        return JSONResponse(injector.settings.model_dump(mode="json"))
+
+    async def put_faults(request: Request) -> Response:
+        try:
+            injector.configure(FaultSettings.model_validate_json(await request.body()))
+        except ValidationError as exc:
+            return JSONResponse({"errors": exc.errors(include_url=False, include_context=False)}, status_code=422)
+        return JSONResponse(injector.settings.model_dump(mode="json"))
+
     async def reset(_: Request) -> Response:
         store.reset()
+        injector.configure(FaultSettings())
         return JSONResponse({"reset": True})
+
+    async def metrics_route(_: Request) -> Response:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    return Starlette(
+    app = Starlette(
         routes=[
-            Route("/api/v1/documents", file_document, methods=["POST"]),
-            Route("/api/v1/documents/{message_id}", status, methods=["GET"]),
+            Route("/api/v1/documents", file_route, methods=["POST"]),
+            Route("/api/v1/documents/{message_id}", status_route, methods=["GET"]),
+            Route("/api/v1/submissions/{submission_number}", status_route, methods=["GET"]),
             Route("/admin/filings", filings, methods=["GET"]),
             Route("/admin/outcomes", outcomes, methods=["GET"]),
+            Route("/admin/faults", get_faults, methods=["GET"]),
+            Route("/admin/faults", put_faults, methods=["PUT"]),
             Route("/admin/reset", reset, methods=["POST"]),
+            Route("/metrics", metrics_route, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
         ]
     )
+    app.state.abort = lambda request: None  # replaced by the server that runs the app
+    return app
 
 
-def _reply(reply: CustomsReply, status_code: int = 200) -> Response:
+def _xml(reply: CustomsReply, status_code: int = 200) -> Response:
     return Response(write_reply(reply), status_code=status_code, media_type=XML)
 
 
-def _reception_error(code: str, detail: str) -> CustomsReply:
-    finding = error(code, None, detail=detail[:400])
-    return CustomsReply(status="REJECTED", rejection=RejectionNotice("RECEPTION", (finding,)))
+def _counted(metrics: MockMetrics, route: str, response: Response) -> Response:
+    metrics.requests.labels(route, str(response.status_code)).inc()
+    return response
 
 
-def _file(store: FilingStore, kind: DocumentKind, root: etree._Element, body: bytes, now: datetime, seed: int) -> bytes:
-    """File one parsed document; the reply's XML (stored replies are returned byte for byte)."""
-    problems = violations(kind.schema, root)
-    if problems:
-        # An invalid document is not filed: nothing is numbered, and the same id may be sent again corrected.
-        errors = tuple(
-            ReplyError("R51-VAL-001", f"{BY_CODE['R51-VAL-001'].message_es} {p.message}"[:500], pointer=p.path)
-            for p in problems
-        )
-        message = text(root, "*/cmn:MessageId")
-        return write_reply(
-            CustomsReply(
-                "REJECTED",
-                message_id=message if _UUID.fullmatch(message) else None,
-                document_type=kind.name,
-                rejection=RejectionNotice("VALIDATION", errors),
-            )
-        )
-    message_id = text(root, "*/cmn:MessageId")
-    digest = hashlib.sha256(body).hexdigest()
-    stored = store.filing(message_id)
-    if stored is not None:
-        store.count_submission(message_id)
-        if stored.digest == digest:
-            return stored.reply
-        return _duplicate(message_id, kind, root, "el mismo identificador de mensaje")
-    sender = text(root, "*/cmn:SenderRuc")
-    reference = text(root, "*/cmn:FunctionalReference")
-    content = _content_digest(root)
-    earlier = store.reference(kind.name, sender, reference)
-    if earlier is not None:
-        earlier_filing = store.filing(earlier[0])
-        if earlier[1] == content and earlier_filing is not None:
-            return earlier_filing.reply
-        return _duplicate(message_id, kind, root, f"la referencia {reference}")
-
-    oce = (text(root, "*/cmn:OceCode") or "0" * 8)[:8]
-    sequence = store.next_sequence(f"submission:{now.year}")
-    reception = Reception(f"{oce}{now.year}{sequence:08d}1", now, digest)
-    procedure = PROCEDURES[kind.name]
-    context = Context(store, now, random.Random(f"{seed}:{message_id}"), message_id)
-    findings = procedure.check(root, context)
-    errors = tuple(f for f in findings if f.severity == "ERROR")
-    grant: Grant | None = None
-    if errors:
-        reply = CustomsReply(
-            "REJECTED", message_id, kind.name, reception, rejection=RejectionNotice("BUSINESS", errors)
-        )
-    else:
-        acceptance, grant = procedure.accept(root, context, tuple(f for f in findings if f.severity == "WARNING"))
-        reply = CustomsReply("ACCEPTED", message_id, kind.name, reception, acceptance)
-    answer = write_reply(reply)
-    store.record(
-        message_id=message_id,
-        kind=kind.name,
-        sender=sender,
-        reference=reference,
-        digest=digest,
-        content=content,
-        status=reply.status,
-        reply=answer,
-        filed_at=now.isoformat(),
-        grant=grant,
-    )
-    return answer
+def _received(reply: CustomsReply) -> bytes:
+    """The first stage of a two-stage answer: the reception only."""
+    return write_reply(CustomsReply("RECEIVED", reply.message_id, reply.document_type, reply.reception))
 
 
-def _duplicate(message_id: str, kind: DocumentKind, root: etree._Element, what: str) -> bytes:
-    finding = error("R51-DUP-001", root.find("*"), detail=f"Ya existe un documento distinto con {what}.")
-    return write_reply(
-        CustomsReply("REJECTED", message_id, kind.name, rejection=RejectionNotice("RECEPTION", (finding,)))
-    )
-
-
-def _content_digest(root: etree._Element) -> str:
-    """Digest of the document without its header: the same document sent again under a new message id matches."""
-    copy = etree.fromstring(etree.tostring(root))
-    header = copy.find("*")
-    if header is not None:
-        copy.remove(header)
-    return hashlib.sha256(etree.tostring(copy, method="c14n")).hexdigest()
+def _visible(stored: StoredFiling, now: datetime) -> bytes:
+    if now < datetime.fromisoformat(stored.decided_at):
+        return _received(read_reply(stored.reply))
+    return stored.reply

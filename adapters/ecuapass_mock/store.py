@@ -23,8 +23,11 @@ CREATE TABLE IF NOT EXISTS filings (
     status      TEXT NOT NULL,
     reply       BLOB NOT NULL,
     submissions INTEGER NOT NULL DEFAULT 1,
-    filed_at    TEXT NOT NULL
+    filed_at    TEXT NOT NULL,
+    decided_at  TEXT NOT NULL,
+    submission_number TEXT
 );
+CREATE INDEX IF NOT EXISTS filings_by_submission ON filings(submission_number);
 CREATE TABLE IF NOT EXISTS doc_references (
     kind       TEXT NOT NULL,
     sender     TEXT NOT NULL,
@@ -65,6 +68,7 @@ class StoredFiling:
     digest: str
     status: str
     reply: bytes
+    decided_at: str  # ISO time from which the decision is visible to status queries (two-stage replies)
 
 
 class FilingStore:
@@ -84,9 +88,16 @@ class FilingStore:
     def filing(self, message_id: str) -> StoredFiling | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT message_id, digest, status, reply FROM filings WHERE message_id = ?", (message_id,)
+                "SELECT message_id, digest, status, reply, decided_at FROM filings WHERE message_id = ?", (message_id,)
             ).fetchone()
         return None if row is None else StoredFiling(*row)
+
+    def message_for_submission(self, submission_number: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT message_id FROM filings WHERE submission_number = ?", (submission_number,)
+            ).fetchone()
+        return None if row is None else str(row[0])
 
     def count_submission(self, message_id: str) -> None:
         with self._lock:
@@ -122,6 +133,8 @@ class FilingStore:
         status: str,
         reply: bytes,
         filed_at: str,
+        decided_at: str,
+        submission_number: str | None,
         grant: Grant | None = None,
     ) -> None:
         """Store one answered filing atomically (and what it granted, if anything)."""
@@ -129,9 +142,20 @@ class FilingStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute(
-                    "INSERT INTO filings(message_id, kind, sender, reference, digest, status, reply, filed_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (message_id, kind, sender, reference, digest, status, reply, filed_at),
+                    "INSERT INTO filings(message_id, kind, sender, reference, digest, status, reply, filed_at, "
+                    "decided_at, submission_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        message_id,
+                        kind,
+                        sender,
+                        reference,
+                        digest,
+                        status,
+                        reply,
+                        filed_at,
+                        decided_at,
+                        submission_number,
+                    ),
                 )
                 if status == "ACCEPTED":
                     self._db.execute(

@@ -1,0 +1,78 @@
+"""``ecuapass-gateway mock`` as a process: state survives SIGKILL, faults come from flags and environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from gateway import documents
+from gateway.devstack.broker import free_port
+from gateway.events import decode
+from gateway.examples import Example
+from gateway.xml.replies import read_reply
+
+
+@contextmanager
+def mock_process(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "mock", "--port", str(port), *args],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{url}/healthz", timeout=0.5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and process.poll() is None, "the mock did not start"
+                time.sleep(0.05)
+        yield process, url
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def test_state_survives_sigkill(tmp_path: Path, example_by_name: dict[str, Example]) -> None:
+    state = tmp_path / "mock.sqlite3"
+    document = documents.build(decode(example_by_name["authorization-request/accepted/minimal"].payload())).to_bytes()
+    with mock_process("--state", str(state)) as (process, url):
+        answer = httpx.post(f"{url}/api/v1/documents", content=document, headers={"Content-Type": "application/xml"})
+        reply = read_reply(answer.content)
+        assert reply.status == "ACCEPTED"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    with mock_process("--state", str(state)) as (_, url):
+        assert httpx.get(f"{url}/api/v1/documents/{reply.message_id}").content == answer.content
+        assert httpx.get(f"{url}/admin/filings").json() == {reply.message_id: 1}
+        # Numbering continues where it stopped: the next authorization gets the next number.
+        event = json.loads(example_by_name["authorization-request/accepted/minimal"].payload())
+        event["id"], event["data"]["local_reference"] = "after-restart", "SOL-AFTER-1"
+        second = documents.build(decode(json.dumps(event).encode())).to_bytes()
+        following = read_reply(httpx.post(f"{url}/api/v1/documents", content=second).content)
+        assert following.acceptance is not None and reply.acceptance is not None
+        assert following.acceptance.official_number[-8:] == f"{int(reply.acceptance.official_number[-8:]) + 1:08d}"
+
+
+def test_faults_from_flags_and_environment(tmp_path: Path) -> None:
+    with mock_process("--state", str(tmp_path / "a.sqlite3"), "--throttle-rate", "1", "--retry-after-s", "9") as (_, url):
+        response = httpx.post(f"{url}/api/v1/documents", content=b"<x/>")
+        assert response.status_code == 429 and response.headers["retry-after"] == "9"
+    env = {"MOCK_FAULTS__ERROR_RATE": "1"}
+    with mock_process("--state", str(tmp_path / "b.sqlite3"), env=env) as (_, url):
+        assert httpx.post(f"{url}/api/v1/documents", content=b"<x/>").status_code == 503
+        assert httpx.get(f"{url}/admin/faults").json()["error_rate"] == 1.0
