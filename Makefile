@@ -18,10 +18,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check gateway adapters tests
 	$(BIN)/mypy
 
-# Regenerate the generated parts of the docs (README settings table, rejection codes).
+# Regenerate the generated docs: rejection codes, JSON Schemas, README tables.
 docs: $(STAMP)
 	$(BIN)/python -m gateway.customs_codes > contracts/rejection-codes.md
 	$(BIN)/python -m gateway.jsonschemas
+	$(BIN)/python -m gateway.readme
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

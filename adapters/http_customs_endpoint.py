@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import time
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -26,10 +27,9 @@ from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception_type,
-    stop_after_attempt,
-    stop_after_delay,
 )
 
+from gateway.circuit import CircuitBreaker
 from gateway.errors import PermanentDeliveryError, TransientDeliveryError, UnsafeXmlError
 from gateway.ports import CustomsReply, Filing
 from gateway.settings import EcuapassSettings, RetrySettings
@@ -48,11 +48,14 @@ class HttpCustomsEndpoint:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self._retry = retry
         self._settings = settings
         self._sleep = sleep
         self._rng = rng or random.Random()
+        # Without a breaker of its own, one that never opens.
+        self._breaker = breaker or CircuitBreaker(failure_threshold=2**31)
         headers = {"User-Agent": "ecuapass-gateway"}
         if settings.token is not None:
             headers["Authorization"] = f"Bearer {settings.token.get_secret_value()}"
@@ -74,10 +77,14 @@ class HttpCustomsEndpoint:
         return reply if reply.status != "RECEIVED" else await self._await_decision(filing)
 
     async def _deliver(self, filing: Filing) -> CustomsReply:
-        """POST with retries; the first reply obtained, which may be the reception only (RECEIVED)."""
+        """POST with retries; the first reply obtained, which may be the reception only (RECEIVED).
+
+        Attempts that failed because customs is down (the circuit opened) and time spent waiting for the circuit
+        do not count against the retry budget: an outage delays filings, it does not dead-letter them."""
         ambiguous = False
+        budget = _Budget(self._retry)
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._retry.max_attempts) | stop_after_delay(self._retry.max_elapsed_s),
+            stop=budget.exhausted,
             wait=self._wait,
             retry=retry_if_exception_type(TransientDeliveryError),
             sleep=self._sleep,
@@ -86,15 +93,18 @@ class HttpCustomsEndpoint:
         try:
             async for attempt in retrying:
                 with attempt:
-                    if ambiguous:
-                        earlier = await self._status(filing)
-                        if earlier is not None:
-                            return earlier
+                    budget.waited_s += await self._breaker.acquire()
                     try:
+                        if ambiguous:
+                            earlier = await self._status(filing)
+                            if earlier is not None:
+                                return earlier
                         return await self._post(filing)
                     except TransientDeliveryError as exc:
                         ambiguous = ambiguous or exc.ambiguous
-                        exc.attempts = attempt.retry_state.attempt_number
+                        exc.attempts = attempt.retry_state.attempt_number - budget.uncounted
+                        if self._breaker.is_open:
+                            budget.uncounted += 1
                         raise
         except TransientDeliveryError as exc:
             raise PermanentDeliveryError(
@@ -149,14 +159,18 @@ class HttpCustomsEndpoint:
         try:
             response = await self._client.request(method, path, **kwargs)  # type: ignore[arg-type]
         except httpx.ConnectError as exc:
+            self._breaker.failure()
             raise TransientDeliveryError(f"cannot connect to customs: {exc}", message_id=filing.message_id) from exc
         except (httpx.TimeoutException, httpx.TransportError) as exc:
+            self._breaker.failure()
             raise TransientDeliveryError(
                 f"{type(exc).__name__} talking to customs: {exc}",
                 message_id=filing.message_id,
                 ambiguous=not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout),
             ) from exc
         if response.status_code in RETRYABLE_STATUS:
+            if response.status_code != 429:  # throttling is customs working as designed, not failing
+                self._breaker.failure()
             raise TransientDeliveryError(
                 f"customs answered HTTP {response.status_code}",
                 message_id=filing.message_id,
@@ -164,6 +178,7 @@ class HttpCustomsEndpoint:
                 retry_after_s=_retry_after(response),
                 ambiguous=response.status_code != 429,
             )
+        self._breaker.success()
         return response
 
     def _reply(self, filing: Filing, response: httpx.Response) -> CustomsReply:
@@ -194,3 +209,18 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None  # an HTTP date: fall back to our own backoff
+
+
+class _Budget:
+    """The retry budget of one filing: attempts and active time, outages excluded."""
+
+    def __init__(self, retry: RetrySettings) -> None:
+        self._retry = retry
+        self._started = time.monotonic()
+        self.waited_s = 0.0
+        self.uncounted = 0
+
+    def exhausted(self, state: RetryCallState) -> bool:
+        attempts = state.attempt_number - self.uncounted
+        active = time.monotonic() - self._started - self.waited_s
+        return attempts >= self._retry.max_attempts or active >= self._retry.max_elapsed_s

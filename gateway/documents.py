@@ -13,10 +13,14 @@ from typing import Any
 
 from gateway.errors import InvalidEvent
 from gateway.events import AuthorizationRequested, CaseEvent, CaseEventBase, event_type
+from gateway.events.export_declaration import ExportDeclarationSubmitted
 from gateway.events.validation import FieldError
+from gateway.events.warehouse_entry import WarehouseEntryRegistered
 from gateway.mapping.authorization import map_authorization
 from gateway.mapping.document import Document
-from gateway.xml.namespaces import AUTHORIZATION_REQUEST
+from gateway.mapping.export_declaration import map_export_declaration
+from gateway.mapping.warehouse_entry import map_warehouse_entry
+from gateway.xml.namespaces import AUTHORIZATION_REQUEST, EXPORT_DECLARATION, WAREHOUSE_ENTRY
 from gateway.xml.schemas import violations
 
 _MESSAGE_NAMESPACE = uuid.UUID("0b7d0c55-3a0e-5d1c-8f6a-51e0c1a5e251")
@@ -42,6 +46,20 @@ DOCUMENT_KINDS: tuple[DocumentKind, ...] = (
         mapper=map_authorization,
         schema="authorization-request",
         root=f"{{{AUTHORIZATION_REQUEST}}}AuthorizationRequest",
+    ),
+    DocumentKind(
+        name="export-declaration",
+        event=ExportDeclarationSubmitted,
+        mapper=map_export_declaration,
+        schema="export-declaration",
+        root=f"{{{EXPORT_DECLARATION}}}ExportDeclaration",
+    ),
+    DocumentKind(
+        name="warehouse-entry",
+        event=WarehouseEntryRegistered,
+        mapper=map_warehouse_entry,
+        schema="warehouse-entry",
+        root=f"{{{WAREHOUSE_ENTRY}}}WarehouseEntry",
     ),
 )
 BY_EVENT_TYPE: dict[str, DocumentKind] = {kind.event_type: kind for kind in DOCUMENT_KINDS}

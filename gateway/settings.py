@@ -104,8 +104,21 @@ class ProcessingSettings(_Section):
         1_048_576, ge=1_024, description="Larger input records go to the dead-letter topic unread."
     )
     publish_retry_s: float = Field(
-        1.0, gt=0, description="Pause before re-reading a poll whose outcomes could not be published."
+        1.0, gt=0, description="Pause before publishing an outcome again after the broker refused it."
     )
+    commit_interval_ms: int = Field(
+        200, ge=10, description="How often finished work is committed (one commit for all partitions)."
+    )
+    drain_timeout_s: float = Field(
+        30.0, gt=0, description="On SIGTERM or a rebalance, how long in-flight events may take to finish."
+    )
+
+
+class CircuitSettings(_Section):
+    failure_threshold: int = Field(
+        10, ge=1, description="Transient failures in a row that open the circuit to the endpoint."
+    )
+    open_s: float = Field(5.0, gt=0, description="How long the circuit stays open before a probe.")
 
 
 class Settings(BaseSettings):
@@ -118,6 +131,7 @@ class Settings(BaseSettings):
     ecuapass: EcuapassSettings = Field(default_factory=EcuapassSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     processing: ProcessingSettings = Field(default_factory=ProcessingSettings)
+    circuit: CircuitSettings = Field(default_factory=CircuitSettings)
     source: str = Field(
         "urn:ecuapass-gateway", description="CloudEvents `source` of the outcomes the gateway publishes."
     )

@@ -8,11 +8,13 @@ stable codes a rejection reports (see ``gateway.events.validation``).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 from stdnum import iso6346
 from stdnum.ec import ci
@@ -26,13 +28,16 @@ class Model(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, str_strip_whitespace=False)
 
 
-def _in(codes: object, error: str, what: str) -> AfterValidator:
+def _code_list(codes: Collection[str], error: str, what: str) -> tuple[FieldInfo, AfterValidator]:
+    """Metadata of a code-list type: the codes published as the JSON Schema enum, and the check itself."""
+
     def check(value: str) -> str:
-        if value not in codes:  # type: ignore[operator]
+        if value not in codes:
             raise PydanticCustomError(error, "{value} is not a valid {what}", {"value": value, "what": what})
         return value
 
-    return AfterValidator(check)
+    published = list(codes) if isinstance(codes, dict | list | tuple) else sorted(codes)
+    return Field(json_schema_extra={"enum": published}), AfterValidator(check)
 
 
 def _cedula_checksum(value: str) -> str:
@@ -98,26 +103,23 @@ Reference = Annotated[str, StringConstraints(min_length=1, max_length=35, patter
 Ruc = Annotated[str, StringConstraints(pattern=r"^\d{13}$"), AfterValidator(_ruc_structure)]
 Cedula = Annotated[str, StringConstraints(pattern=r"^\d{10}$"), AfterValidator(_cedula_checksum)]
 OceCode = Annotated[str, StringConstraints(pattern=r"^\d{8}$")]
-District = Annotated[
-    str, Field(json_schema_extra={"enum": list(codelists.DISTRICTS)}),
-    _in(codelists.DISTRICTS, "district_unknown", "customs district"),
-]
-Country = Annotated[
-    str, Field(json_schema_extra={"enum": sorted(codelists.COUNTRIES)}),
-    _in(codelists.COUNTRIES, "country_unknown", "ISO 3166-1 alpha-2 country code"),
-]
-Unit = Annotated[
-    str, Field(json_schema_extra={"enum": list(codelists.UNITS)}),
-    _in(codelists.UNITS, "unit_unknown", "UN/ECE Rec. 20 unit code"),
-]
+District = Annotated[str, *_code_list(codelists.DISTRICTS, "district_unknown", "customs district")]
+Country = Annotated[str, *_code_list(codelists.COUNTRIES, "country_unknown", "ISO 3166-1 alpha-2 country code")]
+Unit = Annotated[str, *_code_list(codelists.UNITS, "unit_unknown", "UN/ECE Rec. 20 unit code")]
+Currency = Annotated[str, *_code_list(codelists.CURRENCIES, "currency_unknown", "ISO 4217 currency code")]
+Incoterm = Annotated[str, *_code_list(codelists.INCOTERMS, "incoterm_unknown", "Incoterms 2020 code")]
+PackageType = Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
 # 10 digits: 8 NANDINA + 2 national; chapters 01-97 without the unused chapter 77.
 TariffCode = Annotated[str, StringConstraints(pattern=r"^(0[1-9]|[1-6]\d|7[0-68-9]|8\d|9[0-7])\d{8}$")]
 UnLocode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Z2-9]{3}$")]
 ContainerNumber = Annotated[
     str, StringConstraints(pattern=r"^[A-Z]{3}[UJZ]\d{7}$"), AfterValidator(_container_check_digit)
 ]
+_DISTRICT = "|".join(codelists.DISTRICTS)
 # DAE / DAI numbers: district, year, regime, 8-digit sequence, e.g. 028-2026-51-00001234.
-DeclarationNumber = Annotated[str, StringConstraints(pattern=r"^\d{3}-\d{4}-\d{2}-\d{8}$")]
+DeclarationNumber = Annotated[str, StringConstraints(pattern=rf"^({_DISTRICT})-\d{{4}}-\d{{2}}-\d{{8}}$")]
+Dae51Number = Annotated[str, StringConstraints(pattern=rf"^({_DISTRICT})-\d{{4}}-51-\d{{8}}$")]
+AuthorizationNumber = Annotated[str, StringConstraints(pattern=rf"^({_DISTRICT})-\d{{4}}-AUT51-\d{{8}}$")]
 
 
 def _decimal_schema(places: int, *, positive: bool) -> WithJsonSchema:

@@ -66,12 +66,21 @@ _SPANISH: dict[str, str] = {
     "district_unknown": "No es un distrito aduanero de la SENAE.",
     "country_unknown": "No es un código de país ISO 3166-1 alfa-2.",
     "unit_unknown": "No es una unidad UN/ECE Rec. 20 admitida.",
-    "oce_code_required": "El solicitante debe estar registrado como OCE (código OCE obligatorio).",
+    "oce_code_required": "El operador debe estar registrado como OCE (código OCE obligatorio).",
     "return_before_shipment": "La fecha de retorno debe ser posterior a la fecha de embarque.",
     "line_number_out_of_sequence": "Los números de línea deben ser 1, 2, 3… en orden.",
     "xml_char_invalid": "Contiene caracteres que XML 1.0 no admite.",
     # --- export-declaration (DAE 51) error types ---
+    "currency_unknown": "No es un código de moneda ISO 4217.",
+    "incoterm_unknown": "No es un Incoterm 2020.",
+    "incoterm_mode_mismatch": "FAS, FOB, CFR y CIF son Incoterms solo marítimos: el modo de transporte debe ser 1.",
+    "net_weight_above_gross": "El peso neto no puede superar el peso bruto.",
     # --- warehouse-entry error types ---
+    "seal_required": "Todo contenedor debe tener al menos un sello.",
+    "container_duplicated": "El contenedor está repetido en el ingreso.",
+    "seal_duplicated": "El sello está repetido: un sello cierra un solo contenedor.",
+    "novelty_contradictory": "Novedades contradictorias: no puede haber faltante y sobrante a la vez.",
+    "novelty_exceeds_received": "La avería declarada afecta a más bultos de los recibidos.",
 }
 
 

@@ -1,25 +1,36 @@
-"""The running gateway: a FastStream Kafka subscriber feeding the pipeline, and the outcome publisher.
+"""The running gateway: a FastStream Kafka subscriber feeding the pipeline, outcomes published, commits owned.
 
-Delivery is at-least-once, and the gateway owns its commits: the subscriber's acknowledgement policy is
-``MANUAL`` (FastStream's Kafka default, ``ACK_FIRST``, commits before the handler runs and loses events on a crash).
-Records arrive in polls; each poll is processed (different cases concurrently, one case's events in order), every
-outcome is published and confirmed by the broker, and only then is the poll's position committed — one commit per
-poll, never one per event. If outcomes cannot be published the poll is rewound and read again.
+Delivery is at-least-once and the gateway owns its commits. The subscriber's acknowledgement policy is ``MANUAL``
+(FastStream's Kafka default, ``ACK_FIRST``, commits before the handler runs and loses events on a crash), and
+``msg.ack()`` is never called: it would commit the consumer's whole position, past events still in flight.
+
+    poll (FastStream batch handler) -> CaseScheduler (one case in order, cases in parallel)
+        -> Pipeline.process -> publish the outcome, confirmed -> OffsetTracker.finished
+    every commit interval: commit, per partition, the lowest offset whose outcome is not out yet
+
+The handler never blocks: when ``max_in_flight`` events are in flight, or the circuit to customs is open, the
+assigned partitions are paused (the consumer keeps polling, so it stays in its group) and resumed later. On a
+rebalance, finished work of the revoked partitions is committed before they go; on shutdown, in-flight events get
+``drain_timeout_s`` to finish, what finished is committed, and the rest is delivered again to whoever comes next.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from gateway.circuit import CircuitBreaker, State
+from gateway.kafka.flow import CaseScheduler, OffsetTracker, Partition
 from gateway.kafka.security import broker_security
 from gateway.kafka.topics import ensure_topics
 from gateway.outcomes import Acknowledgment, DeadLetter, Outcome
@@ -33,11 +44,22 @@ CLOUDEVENTS_JSON = "application/cloudevents+json; charset=utf-8"
 
 
 class Gateway:
-    def __init__(self, settings: Settings, pipeline: Pipeline, endpoint: CustomsEndpoint) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        pipeline: Pipeline,
+        endpoint: CustomsEndpoint,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
         self.settings = settings
         self._pipeline = pipeline
         self._endpoint = endpoint
         kafka, processing = settings.kafka, settings.processing
+        self.tracker = OffsetTracker()
+        self.scheduler = CaseScheduler(processing.max_in_flight)
+        self._paused: set[str] = set()  # why consumption is paused: "capacity", "circuit", "shutdown"
+        self._accepting = True
+        self._housekeeping: asyncio.Task[None] | None = None
         self.broker = KafkaBroker(
             kafka.bootstrap_servers,
             client_id=kafka.client_id,
@@ -61,14 +83,17 @@ class Gateway:
             session_timeout_ms=kafka.session_timeout_ms,
             heartbeat_interval_ms=kafka.heartbeat_interval_ms,
             max_partition_fetch_bytes=max(1_048_576, processing.max_event_bytes * 2),
+            listener=_Rebalance(self),
             title="case-events",
             description="Canonical régimen-51 case events (CloudEvents 1.0, structured JSON), keyed by case id.",
         )
 
         async def handle(message: KafkaMessage) -> None:
-            await self._handle_poll(message)
+            self._dispatch(message.raw_message)
 
         self.subscriber(handle)
+        if breaker is not None:
+            breaker.listen(self._on_circuit)
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 
@@ -76,6 +101,7 @@ class Gateway:
         if self.settings.topics.create_missing:
             await ensure_topics(self.settings)
         await self.broker.start()
+        self._housekeeping = asyncio.create_task(self._housekeep(), name="gateway-housekeeping")
         log.info(
             "gateway consuming %s as group %s from %s",
             self.settings.topics.input,
@@ -84,10 +110,26 @@ class Gateway:
         )
 
     async def stop(self) -> None:
+        """Stop taking events, let in-flight ones finish (bounded), commit what finished, disconnect."""
+        self._accepting = False
+        self._pause("shutdown")
+        timeout = self.settings.processing.drain_timeout_s
+        if not await self.scheduler.drain(timeout):
+            log.warning(
+                "%d events still in flight after %.0f s: they will be delivered again",
+                self.scheduler.in_flight,
+                timeout,
+            )
+            await self.scheduler.cancel()
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping
+        await self.commit()
         await self.broker.stop()
         await self._endpoint.aclose()
 
-    def assigned_partitions(self) -> set[tuple[str, int]]:
+    def assigned_partitions(self) -> set[Partition]:
         consumer = self.subscriber.consumer
         if consumer is None:
             return set()
@@ -101,42 +143,31 @@ class Gateway:
                 raise TimeoutError(f"no partition of {self.settings.topics.input} assigned in {timeout_s} s")
             await asyncio.sleep(0.05)
 
-    # -- one poll -------------------------------------------------------------------------------------------
+    # -- events ---------------------------------------------------------------------------------------------
 
-    async def _handle_poll(self, message: Any) -> None:
-        records: Sequence[ConsumerRecord] = message.raw_message
-        outcomes = await self._process(records)
-        try:
-            await self._publish(records, outcomes)
-        except Exception:
-            log.exception("could not publish %d outcomes; the poll will be read again", len(outcomes))
-            await asyncio.sleep(self.settings.processing.publish_retry_s)
-            await message.nack()
-            return
-        await message.ack()
+    def _dispatch(self, records: Sequence[ConsumerRecord]) -> None:
+        if not self._accepting:
+            return  # neither tracked nor committed: delivered again after the restart
+        for record in records:
+            self.tracker.started((record.topic, record.partition), record.offset)
+            case = record.key if record.key is not None else (record.topic, record.partition, record.offset)
+            self.scheduler.submit(case, partial(self._run, record))
+        if self.scheduler.in_flight >= self.scheduler.max_in_flight:
+            self._pause("capacity")
 
-    async def _process(self, records: Sequence[ConsumerRecord]) -> list[Outcome]:
-        """Every record's outcome, in record order; one case's records in order, cases concurrently."""
-        results: list[Outcome | None] = [None] * len(records)
-        chains: dict[object, list[int]] = {}
-        for index, record in enumerate(records):
-            chains.setdefault(record.key if record.key is not None else ("no-key", index), []).append(index)
-        slots = asyncio.Semaphore(self.settings.processing.max_in_flight)
-
-        async def run(chain: list[int]) -> None:
-            for index in chain:
-                async with slots:
-                    results[index] = await self._pipeline.process(_inbound(records[index]))
-
-        await asyncio.gather(*(run(chain) for chain in chains.values()))
-        return [outcome for outcome in results if outcome is not None]
-
-    async def _publish(self, records: Sequence[ConsumerRecord], outcomes: Sequence[Outcome]) -> None:
-        pending = []
-        for record, outcome in zip(records, outcomes, strict=True):
-            topic, value, key, headers = self._message(record, outcome)
-            pending.append(await self.broker.publish(value, topic, key=key, headers=headers, no_confirm=True))
-        await asyncio.gather(*pending)  # every outcome confirmed by the broker before the commit
+    async def _run(self, record: ConsumerRecord) -> None:
+        outcome = await self._pipeline.process(_inbound(record))
+        topic, value, key, headers = self._message(record, outcome)
+        while True:
+            try:
+                await self.broker.publish(value, topic, key=key, headers=headers)
+                break
+            except Exception:  # the outcome must be out before the offset is committed: keep trying
+                log.exception(
+                    "could not publish the outcome of %s:%s@%s", record.topic, record.partition, record.offset
+                )
+                await asyncio.sleep(self.settings.processing.publish_retry_s)
+        self.tracker.finished((record.topic, record.partition), record.offset)
 
     def _message(self, record: ConsumerRecord, outcome: Outcome) -> tuple[str, bytes, bytes | None, dict[str, str]]:
         topics = self.settings.topics
@@ -157,6 +188,82 @@ class Gateway:
         topic = topics.acks if isinstance(outcome, Acknowledgment) else topics.rejections
         headers["content-type"] = CLOUDEVENTS_JSON
         return topic, outcome.model_dump_json().encode(), outcome.subject.encode(), headers
+
+    # -- commits, pausing -----------------------------------------------------------------------------------
+
+    async def commit(self, partitions: set[Partition] | None = None) -> None:
+        """Commit, in one request, every partition whose finished work moved (``partitions``: only those)."""
+        consumer = self.subscriber.consumer
+        if consumer is None:
+            return
+        owned = self.assigned_partitions() if partitions is None else partitions
+        moves = self.tracker.to_commit(owned)
+        if not moves:
+            return
+        try:
+            await consumer.commit({TopicPartition(topic, p): offset for (topic, p), offset in moves.items()})
+        except Exception:
+            log.warning("commit failed; the events will be delivered again", exc_info=True)
+            return
+        self.tracker.committed(moves)
+
+    async def _housekeep(self) -> None:
+        interval = self.settings.processing.commit_interval_ms / 1000
+        low_water = self.scheduler.max_in_flight // 2
+        while True:
+            await asyncio.sleep(interval)
+            await self.commit()
+            if "capacity" in self._paused and self.scheduler.in_flight <= low_water:
+                self._resume("capacity")
+
+    def _on_circuit(self, state: State) -> None:
+        if state == "open":
+            self._pause("circuit")
+        elif state == "closed":
+            self._resume("circuit")
+
+    def _pause(self, reason: str) -> None:
+        first = not self._paused
+        self._paused.add(reason)
+        consumer = self.subscriber.consumer
+        if first and consumer is not None:
+            consumer.pause(*consumer.assignment())
+            log.info("consumption paused (%s)", reason)
+
+    def _resume(self, reason: str) -> None:
+        self._paused.discard(reason)
+        consumer = self.subscriber.consumer
+        if not self._paused and consumer is not None:
+            consumer.resume(*consumer.assignment())
+            log.info("consumption resumed")
+
+    async def _partitions_revoked(self, revoked: set[Partition]) -> None:
+        deadline = time.monotonic() + self.settings.processing.drain_timeout_s
+        # Polling is enough here: a rebalance is rare, and the tracker stays free of per-partition events.
+        while self.tracker.pending(revoked) and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        await self.commit(revoked)
+        self.tracker.forget(revoked)
+
+    def _partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        consumer = self.subscriber.consumer
+        if self._paused and consumer is not None and assigned:
+            consumer.pause(*assigned)
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Commits finished work of partitions before they are handed to another instance."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        partitions = {(tp.topic, tp.partition) for tp in revoked}
+        if partitions:
+            await self._gateway._partitions_revoked(partitions)
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        self._gateway._partitions_assigned(set(assigned))
 
 
 def _headers(record: ConsumerRecord) -> dict[str, str]:

@@ -29,7 +29,9 @@ def test_render_prints_the_document(example_by_name: dict[str, Example]) -> None
 
 
 def test_render_reports_field_errors_with_exit_2(example_by_name: dict[str, Example]) -> None:
-    example = example_by_name["authorization-request/invalid/GW-DISTRICT_UNKNOWN+GW-LITERAL_ERROR+GW-MISSING--three-errors"]
+    example = example_by_name[
+        "authorization-request/invalid/GW-DISTRICT_UNKNOWN+GW-LITERAL_ERROR+GW-MISSING--three-errors"
+    ]
     done = cli("render", str(example.path))
     assert done.returncode == 2
     errors = [json.loads(line) for line in done.stdout.splitlines()]

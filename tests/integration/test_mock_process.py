@@ -69,7 +69,10 @@ def test_state_survives_sigkill(tmp_path: Path, example_by_name: dict[str, Examp
 
 
 def test_faults_from_flags_and_environment(tmp_path: Path) -> None:
-    with mock_process("--state", str(tmp_path / "a.sqlite3"), "--throttle-rate", "1", "--retry-after-s", "9") as (_, url):
+    with mock_process("--state", str(tmp_path / "a.sqlite3"), "--throttle-rate", "1", "--retry-after-s", "9") as (
+        _,
+        url,
+    ):
         response = httpx.post(f"{url}/api/v1/documents", content=b"<x/>")
         assert response.status_code == 429 and response.headers["retry-after"] == "9"
     env = {"MOCK_FAULTS__ERROR_RATE": "1"}

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import types
 import typing
@@ -125,7 +126,7 @@ def test_every_valid_event_maps_to_xsd_valid_xml(event: dict[str, Any]) -> None:
     try:
         document = documents.build(_decode(event))
     except InvalidEvent as refused:  # a cross-field rule (totals, line order...) may refuse the variation
-        assert all(error.path.startswith("data") for error in refused.errors)
+        assert all(error.path.startswith("data") for error in refused.errors)  # noqa: PT017
         return
     assert violations(document.kind, document.root) == []
     reparsed = etree.fromstring(document.to_bytes())
@@ -149,7 +150,7 @@ def mutated_events(draw: st.DrawFn) -> tuple[dict[str, Any], str, str]:
     if isinstance(value, str):
         broken: Any = draw(st.sampled_from(["\x01", "\x1b[0m", "\ufffe"])) + draw(st.text(max_size=5))
     elif isinstance(value, bool) or annotation is int:
-        broken = draw(st.sampled_from(["seven", 3.5, True, None, [1]]))
+        broken = draw(st.sampled_from(["seven", 3.5, True, [1], *([None] if required else [])]))
     else:
         broken = draw(st.sampled_from(["not a number", True, [1], {"a": 1}]))
     _set(event, path, broken)
@@ -185,10 +186,8 @@ JSON_VALUES = st.recursive(
 def test_arbitrary_records_never_crash_the_decoder(raw: bytes) -> None:
     from gateway.events import decode
 
-    try:
+    with contextlib.suppress(ContractError):
         documents.build(decode(raw))
-    except ContractError:
-        pass
 
 
 @pytest.mark.skipif(not VALID, reason="no valid examples")
@@ -204,7 +203,5 @@ def test_arbitrary_data_inside_a_known_envelope_is_answered(example: Example, da
 @HYPOTHESIS
 @given(st.binary(max_size=400) | st.text(max_size=200).map(lambda t: f"<rep:Reply>{t}</rep:Reply>".encode()))
 def test_arbitrary_replies_never_crash_the_reply_parser(raw: bytes) -> None:
-    try:
+    with contextlib.suppress(UnsafeXmlError):
         read_reply(raw)
-    except UnsafeXmlError:
-        pass

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from pydantic import ValidationError
 
-from gateway.settings import Settings, settings_table
+from gateway.settings import Settings
 
 
 def test_ops_variables_are_spelled_as_documented(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,8 +45,3 @@ def test_secrets_do_not_print(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "s3cr3t-token" not in repr(settings)
     assert settings.ecuapass.token is not None
     assert settings.ecuapass.token.get_secret_value() == "s3cr3t-token"
-
-
-def test_readme_settings_table_is_generated_from_the_code() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    assert settings_table() in readme, "regenerate the table: python -m gateway.settings"

@@ -7,11 +7,13 @@ The mock reads the filed XML only; it never sees the gateway's events.
 
 from __future__ import annotations
 
-from adapters.ecuapass_mock.procedures import authorization
+from adapters.ecuapass_mock.procedures import authorization, export_declaration, warehouse_entry
 from adapters.ecuapass_mock.procedures.common import Context, Grant, Procedure
 
 PROCEDURES: dict[str, Procedure] = {
     "authorization-request": Procedure(authorization.check, authorization.accept),
+    "export-declaration": Procedure(export_declaration.check, export_declaration.accept),
+    "warehouse-entry": Procedure(warehouse_entry.check, warehouse_entry.accept),
 }
 
 __all__ = ["PROCEDURES", "Context", "Grant", "Procedure"]

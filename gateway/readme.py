@@ -1,0 +1,30 @@
+"""The generated parts of README.md: the settings table and the customs error codes.
+
+Each sits between ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``; ``make docs`` rewrites them
+(``python -m gateway.readme``) and a test fails when they drift from the code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from gateway import customs_codes
+from gateway.settings import settings_table
+
+SECTIONS: dict[str, Callable[[], str]] = {"settings": settings_table, "customs-codes": customs_codes.table}
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def regenerate(text: str) -> str:
+    for name, produce in SECTIONS.items():
+        pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(\n<!-- /generated:{name} -->)", re.DOTALL)
+        if not pattern.search(text):
+            raise ValueError(f"README has no generated:{name} section")
+        text = pattern.sub(lambda m, body=produce(): f"{m.group(1)}{body}{m.group(2)}", text)
+    return text
+
+
+if __name__ == "__main__":
+    README.write_text(regenerate(README.read_text(encoding="utf-8")), encoding="utf-8")
