@@ -81,7 +81,7 @@ class HttpCustomsEndpoint:
 
         Attempts that failed because customs is down (the circuit opened) and time spent waiting for the circuit
         do not count against the retry budget: an outage delays filings, it does not dead-letter them."""
-        ambiguous = False
+        ambiguous = filing.maybe_filed
         budget = _Budget(self._retry)
         retrying = AsyncRetrying(
             stop=budget.exhausted,

@@ -45,6 +45,7 @@ class InboundRecord:
     topic: str = ""
     partition: int = -1
     offset: int = -1
+    maybe_redelivered: bool = False  # consumed again after a crash or rebalance: it may have been filed already
 
 
 class _Envelope(TypedDict):
@@ -92,7 +93,13 @@ class Pipeline:
             return self._dead_letter(record, exc.reason, exc, detail=exc.detail)
         except InvalidEvent as exc:
             return self._contract_rejection(record, exc)
-        filing = Filing(document.kind, document.message_id, document.to_bytes(), record.headers.get("traceparent"))
+        filing = Filing(
+            document.kind,
+            document.message_id,
+            document.to_bytes(),
+            record.headers.get("traceparent"),
+            maybe_filed=record.maybe_redelivered,
+        )
         try:
             reply = await self._endpoint.file(filing)
         except DeliveryError as exc:

@@ -23,6 +23,9 @@ class Filing:
     message_id: str
     body: bytes
     traceparent: str | None = None
+    # The event may have been filed already by a gateway that died before publishing its outcome:
+    # ask the status query before sending, so the document is not submitted twice.
+    maybe_filed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from gateway import customs_codes
@@ -22,8 +23,12 @@ def regenerate(text: str) -> str:
         pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(\n<!-- /generated:{name} -->)", re.DOTALL)
         if not pattern.search(text):
             raise ValueError(f"README has no generated:{name} section")
-        text = pattern.sub(lambda m, body=produce(): f"{m.group(1)}{body}{m.group(2)}", text)
+        text = pattern.sub(partial(_fill, produce()), text)
     return text
+
+
+def _fill(body: str, match: re.Match[str]) -> str:
+    return f"{match.group(1)}{body}{match.group(2)}"
 
 
 if __name__ == "__main__":

@@ -109,6 +109,12 @@ class ProcessingSettings(_Section):
     commit_interval_ms: int = Field(
         200, ge=10, description="How often finished work is committed (one commit for all partitions)."
     )
+    redelivery_window: int = Field(
+        10_000,
+        ge=0,
+        description="After a partition is assigned, this many records past its committed offset are checked "
+        "with the status query before filing (a previous owner may have filed them).",
+    )
     drain_timeout_s: float = Field(
         30.0, gt=0, description="On SIGTERM or a rebalance, how long in-flight events may take to finish."
     )

@@ -6,6 +6,7 @@
     GET  /api/v1/submissions/{submission_number} the same, by submission number
     GET  /admin/filings                          {message_id: submissions}  (a correct client keeps each at 1)
     GET  /admin/outcomes                         {status: count}
+    GET  /admin/log                              every filing in order (case id, document, reference), peak concurrency
     GET  /admin/faults, PUT /admin/faults        current fault settings / replace them (JSON)
     POST /admin/reset                            forget every filing and clear the faults
     GET  /metrics, GET /healthz
@@ -79,6 +80,13 @@ def create_app(
         return None
 
     async def file_route(request: Request) -> Response:
+        metrics.request_started()
+        try:
+            return await _file_route(request)
+        finally:
+            metrics.request_finished()
+
+    async def _file_route(request: Request) -> Response:
         started = time.monotonic()
         body = await request.body()
         draw = injector.draw(now(), filing=True)
@@ -126,6 +134,9 @@ def create_app(
     async def outcomes(_: Request) -> Response:
         return JSONResponse(store.counts_by_status())
 
+    async def log(_: Request) -> Response:
+        return JSONResponse({"filings": store.log(), "peak_in_flight": metrics.peak_in_flight})
+
     async def get_faults(_: Request) -> Response:
         return JSONResponse(injector.settings.model_dump(mode="json"))
 
@@ -156,6 +167,7 @@ def create_app(
             Route("/api/v1/submissions/{submission_number}", status_route, methods=["GET"]),
             Route("/admin/filings", filings, methods=["GET"]),
             Route("/admin/outcomes", outcomes, methods=["GET"]),
+            Route("/admin/log", log, methods=["GET"]),
             Route("/admin/faults", get_faults, methods=["GET"]),
             Route("/admin/faults", put_faults, methods=["PUT"]),
             Route("/admin/reset", reset, methods=["POST"]),

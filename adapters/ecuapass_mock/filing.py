@@ -107,6 +107,7 @@ def file_document(
         filed_at=now.isoformat(),
         decided_at=(now + decision_delay).isoformat(),
         submission_number=reception.submission_number,
+        case_id=text(root, "*/cmn:CaseId"),
         grant=grant,
     )
     return answer

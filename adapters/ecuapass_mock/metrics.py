@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class MockMetrics:
@@ -23,8 +23,22 @@ class MockMetrics:
         self.faults = Counter(
             "ecuapass_mock_faults_injected_total", "Faults injected, by kind.", ["fault"], registry=self.registry
         )
+        self.in_flight = Gauge(
+            "ecuapass_mock_filings_in_progress", "Filing requests being answered right now.", registry=self.registry
+        )
+        self.peak_in_flight = 0
+        self._in_flight = 0
         self.latency = Histogram(
             "ecuapass_mock_request_duration_seconds",
             "Time to answer a filing, injected latency included.",
             registry=self.registry,
         )
+
+    def request_started(self) -> None:
+        self._in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+        self.in_flight.set(self._in_flight)
+
+    def request_finished(self) -> None:
+        self._in_flight -= 1
+        self.in_flight.set(self._in_flight)

@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS filings (
     submissions INTEGER NOT NULL DEFAULT 1,
     filed_at    TEXT NOT NULL,
     decided_at  TEXT NOT NULL,
-    submission_number TEXT
+    submission_number TEXT,
+    case_id     TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS filings_by_submission ON filings(submission_number);
 CREATE TABLE IF NOT EXISTS doc_references (
@@ -135,6 +136,7 @@ class FilingStore:
         filed_at: str,
         decided_at: str,
         submission_number: str | None,
+        case_id: str = "",
         grant: Grant | None = None,
     ) -> None:
         """Store one answered filing atomically (and what it granted, if anything)."""
@@ -203,6 +205,15 @@ class FilingStore:
         """How many times each message id was submitted: a correct client keeps every count at 1."""
         with self._lock:
             return dict(self._db.execute("SELECT message_id, submissions FROM filings ORDER BY filed_at"))
+
+    def log(self) -> list[dict[str, str]]:
+        """Every filing in the order it was filed: what tests use to check per-case ordering."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT message_id, case_id, kind, reference, status, filed_at FROM filings ORDER BY rowid"
+            ).fetchall()
+        keys = ("message_id", "case_id", "document", "reference", "status", "filed_at")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def counts_by_status(self) -> dict[str, int]:
         with self._lock:

@@ -28,6 +28,7 @@ class _PartitionState:
     pending: set[int] = field(default_factory=set)
     next_offset: int | None = None  # one past the highest offset handed out
     committed: int | None = None
+    suspect: tuple[int, int] = (0, 0)  # offsets a previous owner may have filed already
 
 
 class OffsetTracker:
@@ -74,6 +75,15 @@ class OffsetTracker:
             state = self._partitions.get(partition)
             if state is not None:
                 state.committed = position
+
+    def suspect(self, partition: Partition, start: int, end: int) -> None:
+        """Offsets ``start <= offset < end`` of a newly assigned partition were there before it was assigned: a
+        previous owner may have filed them without committing (it crashed, or was still working)."""
+        self._partitions.setdefault(partition, _PartitionState()).suspect = (start, end)
+
+    def maybe_redelivered(self, partition: Partition, offset: int) -> bool:
+        state = self._partitions.get(partition)
+        return state is not None and state.suspect[0] <= offset < state.suspect[1]
 
     def forget(self, partitions: set[Partition]) -> None:
         """Partitions revoked from this instance: their next owner starts from the committed position."""

@@ -156,7 +156,8 @@ class Gateway:
             self._pause("capacity")
 
     async def _run(self, record: ConsumerRecord) -> None:
-        outcome = await self._pipeline.process(_inbound(record))
+        inbound = _inbound(record, self.tracker.maybe_redelivered((record.topic, record.partition), record.offset))
+        outcome = await self._pipeline.process(inbound)
         topic, value, key, headers = self._message(record, outcome)
         while True:
             try:
@@ -245,10 +246,18 @@ class Gateway:
         await self.commit(revoked)
         self.tracker.forget(revoked)
 
-    def _partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+    async def _partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         consumer = self.subscriber.consumer
-        if self._paused and consumer is not None and assigned:
+        if consumer is None or not assigned:
+            return
+        if self._paused:
             consumer.pause(*assigned)
+        # Records already in the partition may have been filed by its previous owner: mark them for a status check.
+        ends = await consumer.end_offsets(list(assigned))
+        for tp in assigned:
+            start = await consumer.committed(tp) or 0
+            end = min(ends[tp], start + self.settings.processing.redelivery_window)
+            self.tracker.suspect((tp.topic, tp.partition), start, end)
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -263,14 +272,14 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             await self._gateway._partitions_revoked(partitions)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        self._gateway._partitions_assigned(set(assigned))
+        await self._gateway._partitions_assigned(set(assigned))
 
 
 def _headers(record: ConsumerRecord) -> dict[str, str]:
     return {key: value.decode("utf-8", "replace") for key, value in (record.headers or ())}
 
 
-def _inbound(record: ConsumerRecord) -> InboundRecord:
+def _inbound(record: ConsumerRecord, maybe_redelivered: bool) -> InboundRecord:
     return InboundRecord(
         value=record.value or b"",
         key=record.key,
@@ -278,4 +287,5 @@ def _inbound(record: ConsumerRecord) -> InboundRecord:
         topic=record.topic,
         partition=record.partition,
         offset=record.offset,
+        maybe_redelivered=maybe_redelivered,
     )
