@@ -145,7 +145,7 @@ class FilingStore:
             try:
                 self._db.execute(
                     "INSERT INTO filings(message_id, kind, sender, reference, digest, status, reply, filed_at, "
-                    "decided_at, submission_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "decided_at, submission_number, case_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         message_id,
                         kind,
@@ -157,6 +157,7 @@ class FilingStore:
                         filed_at,
                         decided_at,
                         submission_number,
+                        case_id,
                     ),
                 )
                 if status == "ACCEPTED":

@@ -54,6 +54,7 @@ class Gateway:
         self.settings = settings
         self._pipeline = pipeline
         self._endpoint = endpoint
+        self.breaker = breaker
         kafka, processing = settings.kafka, settings.processing
         self.tracker = OffsetTracker()
         self.scheduler = CaseScheduler(processing.max_in_flight)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -77,3 +80,80 @@ async def gateway(settings: Settings) -> AsyncIterator[Gateway]:
         yield running
     finally:
         await running.stop()
+
+
+def authorization_events(template: bytes, cases: int, per_case: int, prefix: str) -> list[tuple[bytes, bytes, str]]:
+    """Distinct authorization events, interleaved across cases: (key, value, event id), in publishing order."""
+    import json
+
+    events = []
+    for n in range(per_case):
+        for case in range(cases):
+            event = json.loads(template)
+            event["id"] = f"{prefix}-{case}-{n}"
+            event["subject"] = f"{prefix.upper()}-CASE-{case:03d}"
+            event["data"]["local_reference"] = f"{prefix.upper()}-{case:03d}-{n:03d}"
+            events.append((event["subject"].encode(), json.dumps(event).encode(), event["id"]))
+    return events
+
+
+async def publish(settings: Settings, events: list[tuple[bytes, bytes, str]]) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, linger_ms=5)
+    await producer.start()
+    try:
+        for key, value, _ in events:
+            await producer.send(settings.topics.input, value, key=key)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def collect(reader: object, expected_ids: set[str], timeout_s: float) -> dict[str, list[object]]:
+    """Outcomes read until every expected event id has one (or the time runs out): event id -> outcomes."""
+    import time
+
+    from gateway.devstack.demo import OutcomeReader
+
+    assert isinstance(reader, OutcomeReader)
+    found: dict[str, list[object]] = {}
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not expected_ids <= set(found):
+        for received in await reader.read():
+            if received.kind == "dead-letter":
+                found.setdefault(f"dead-letter:{received.headers.get('dlq.reason')}", []).append(received)
+                continue
+            data = received.body()["data"]
+            assert isinstance(data, dict)
+            found.setdefault(str(data["answered_event_id"]), []).append(received)
+    return found
+
+
+def gateway_environment(settings: Settings, endpoint_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env.update(
+        {
+            "GATEWAY_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+            "GATEWAY_KAFKA__GROUP_ID": settings.kafka.group_id,
+            "GATEWAY_KAFKA__SESSION_TIMEOUT_MS": "1000",
+            "GATEWAY_KAFKA__HEARTBEAT_INTERVAL_MS": "300",
+            "GATEWAY_TOPICS__INPUT": settings.topics.input,
+            "GATEWAY_TOPICS__ACKS": settings.topics.acks,
+            "GATEWAY_TOPICS__REJECTIONS": settings.topics.rejections,
+            "GATEWAY_TOPICS__DLQ": settings.topics.dlq,
+            "GATEWAY_ECUAPASS__URL": endpoint_url,
+            "GATEWAY_ECUAPASS__READ_TIMEOUT_S": "120",
+        }
+    )
+    return env
+
+
+def start_gateway(settings: Settings, endpoint_url: str, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gateway", "run"],
+            env=gateway_environment(settings, endpoint_url),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )

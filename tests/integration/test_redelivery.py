@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +26,7 @@ from adapters.ecuapass_mock.server import MockServer
 from gateway.devstack.demo import OutcomeReader
 from gateway.examples import Example
 from gateway.settings import Settings
+from tests.integration.conftest import start_gateway
 
 
 class BlackHole:
@@ -65,35 +64,6 @@ def black_hole() -> Iterator[BlackHole]:
     hole.close()
 
 
-def _environment(settings: Settings, endpoint_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    env.update(
-        {
-            "GATEWAY_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
-            "GATEWAY_KAFKA__GROUP_ID": settings.kafka.group_id,
-            "GATEWAY_KAFKA__SESSION_TIMEOUT_MS": "1000",
-            "GATEWAY_KAFKA__HEARTBEAT_INTERVAL_MS": "300",
-            "GATEWAY_TOPICS__INPUT": settings.topics.input,
-            "GATEWAY_TOPICS__ACKS": settings.topics.acks,
-            "GATEWAY_TOPICS__REJECTIONS": settings.topics.rejections,
-            "GATEWAY_TOPICS__DLQ": settings.topics.dlq,
-            "GATEWAY_ECUAPASS__URL": endpoint_url,
-            "GATEWAY_ECUAPASS__READ_TIMEOUT_S": "120",
-        }
-    )
-    return env
-
-
-def _start(settings: Settings, endpoint_url: str, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as output:
-        return subprocess.Popen(
-            [sys.executable, "-m", "gateway", "run"],
-            env=_environment(settings, endpoint_url),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-
-
 async def test_killed_before_publishing_means_redelivered(
     settings: Settings,
     mock_endpoint: MockServer,
@@ -109,7 +79,7 @@ async def test_killed_before_publishing_means_redelivered(
     await producer.send_and_wait(settings.topics.input, case.payload(), key=case.key())
     await producer.stop()
 
-    first = _start(settings, black_hole.url, tmp_path / "first.log")
+    first = start_gateway(settings, black_hole.url, tmp_path / "first.log")
     second: subprocess.Popen[bytes] | None = None
     try:
         deadline = time.monotonic() + 30
@@ -121,7 +91,7 @@ async def test_killed_before_publishing_means_redelivered(
         first.wait(timeout=10)
         assert await reader.read(timeout_ms=500) == []  # the killed gateway published nothing
 
-        second = _start(settings, mock_endpoint.url, tmp_path / "second.log")
+        second = start_gateway(settings, mock_endpoint.url, tmp_path / "second.log")
         outcomes = []
         deadline = time.monotonic() + 30
         while not outcomes and time.monotonic() < deadline:
