@@ -14,6 +14,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -89,21 +90,40 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check events (JSON) or e-documents (XML); exit 2 on errors")
     validate.add_argument("files", type=Path, nargs="+", metavar="FILE")
     validate.set_defaults(command=_validate)
+
+    dlq = commands.add_parser("dlq", help="dead letters").add_subparsers(required=True, metavar="ACTION")
+    replay = dlq.add_parser("replay", help="re-publish selected dead letters to the input topic")
+    replay.add_argument("--since", type=_aware, help="dead-lettered at or after (ISO 8601, with offset)")
+    replay.add_argument("--until", type=_aware, help="dead-lettered before (ISO 8601, with offset)")
+    replay.add_argument("--error-class", action="append", default=[], help="e.g. PermanentDeliveryError")
+    replay.add_argument("--reason", action="append", default=[], help="e.g. delivery_failed, not_json")
+    replay.add_argument("--case", action="append", default=[], help="case id (Kafka key)")
+    replay.add_argument("--max-replays", type=int, default=3, help="quarantine letters replayed this often")
+    replay.add_argument("--dry-run", action="store_true", help="list what would be replayed; publish nothing")
+    replay.set_defaults(command=_dlq_replay)
     return parser
+
+
+def _aware(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text}: give a UTC offset, e.g. 2026-11-27T08:00:00-05:00")
+    return value
 
 
 def _run(_: argparse.Namespace, settings: Settings) -> int:
     from gateway.bootstrap import build_gateway
-    from gateway.devstack.stack import wait_for_signal
+    from gateway.signals import StopSignal
 
     async def main() -> None:
-        gateway = build_gateway(settings)
-        await gateway.start()
-        try:
-            await wait_for_signal()
-            log.info("stopping: finishing the current poll")
-        finally:
-            await gateway.stop()
+        with StopSignal() as stop:
+            gateway = build_gateway(settings)
+            await gateway.start()
+            try:
+                await stop.wait()
+                log.info("stopping: finishing the events in flight")
+            finally:
+                await gateway.stop()
 
     asyncio.run(main())
     return 0
@@ -111,8 +131,9 @@ def _run(_: argparse.Namespace, settings: Settings) -> int:
 
 def _dev(args: argparse.Namespace, settings: Settings) -> int:
     from gateway.devstack.demo import play, procedure_order
-    from gateway.devstack.stack import embedded_stack, wait_for_signal
+    from gateway.devstack.stack import embedded_stack
     from gateway.examples import examples
+    from gateway.signals import StopSignal
 
     async def main() -> bool:
         async with embedded_stack(settings, kafka_port=args.kafka_port, mock_port=args.mock_port) as stack:
@@ -122,8 +143,9 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
             print(f"Topics: in {s.topics.input}; out {s.topics.acks}, {s.topics.rejections}, {s.topics.dlq}")
             sys.stdout.flush()
             if args.serve:
-                print("Serving; Ctrl-C or SIGTERM stops.", flush=True)
-                await wait_for_signal()
+                with StopSignal() as stop:
+                    print("Serving; Ctrl-C or SIGTERM stops.", flush=True)
+                    await stop.wait()
                 return True
             return await play(s, procedure_order(examples()))
 
@@ -135,7 +157,7 @@ def _mock(args: argparse.Namespace, _: Settings) -> int:
     from adapters.ecuapass_mock.server import bind, serve
     from adapters.ecuapass_mock.settings import MockSettings
     from adapters.ecuapass_mock.store import FilingStore
-    from gateway.devstack.stack import wait_for_signal
+    from gateway.signals import StopSignal
 
     base = MockSettings()
     fault_flags = {
@@ -162,7 +184,8 @@ def _mock(args: argparse.Namespace, _: Settings) -> int:
                 decision_delay_s=base.decision_delay_s if args.decision_delay_s is None else args.decision_delay_s,
             )
         )
-        await wait_for_signal()
+        with StopSignal() as signalled:
+            await signalled.wait()
         stop.set()
         await server
         store.close()
@@ -202,6 +225,44 @@ def _validate(args: argparse.Namespace, _: Settings) -> int:
             print(f"{path}: valid")
         failed += bool(problems)
     return 2 if failed else 0
+
+
+def _dlq_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from gateway.dlq import Selection, describe, replay
+
+    selection = Selection(
+        since=args.since,
+        until=args.until,
+        error_classes=frozenset(args.error_class),
+        reasons=frozenset(args.reason),
+        case_ids=frozenset(args.case),
+    )
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("replaying" if not args.dry_run else "selecting", total=None)
+        report = asyncio.run(
+            replay(
+                settings,
+                selection,
+                max_replays=args.max_replays,
+                dry_run=args.dry_run,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        )
+    verb = "would replay" if args.dry_run else "replayed"
+    for line in describe(report.replayed):
+        print(f"{verb}: {line}")
+    for line in describe(report.quarantined):
+        print(f"{'would quarantine' if args.dry_run else 'quarantined'}: {line}")
+    print(
+        f"{report.scanned} dead letters scanned, {len(report.replayed)} {verb}, "
+        f"{len(report.quarantined)} {'to quarantine' if args.dry_run else 'quarantined'} "
+        f"(to {settings.topics.quarantine})"
+    )
+    return 0
 
 
 if __name__ == "__main__":

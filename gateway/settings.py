@@ -64,6 +64,9 @@ class TopicSettings(_Section):
     acks: str = Field("ecuapass.acks.v1", description="Acknowledgments: documents customs accepted.")
     rejections: str = Field("ecuapass.rejections.v1", description="Rejections, by the gateway or by customs.")
     dlq: str = Field("ecuapass.dlq.v1", description="Dead letters: events that could not be processed.")
+    quarantine: str = Field(
+        "ecuapass.dlq-quarantine.v1", description="Dead letters replayed too often, set aside by `dlq replay`."
+    )
     create_missing: bool = Field(True, description="Create missing topics when the gateway starts.")
     partitions: int = Field(6, ge=1, description="Partitions of topics the gateway creates.")
     replication_factor: int = Field(1, ge=1, description="Replication factor of topics the gateway creates.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -63,16 +62,3 @@ async def embedded_stack(
             await gateway.stop()
             stop_mock.set()
             await mock
-
-
-async def wait_for_signal() -> None:
-    """Until SIGINT or SIGTERM."""
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)

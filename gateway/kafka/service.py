@@ -41,6 +41,10 @@ from gateway.settings import Settings
 log = logging.getLogger(__name__)
 
 CLOUDEVENTS_JSON = "application/cloudevents+json; charset=utf-8"
+REPLAY_COUNT = "ecuapass.replay.count"
+REPLAYED_FROM = "ecuapass.replayed.from"
+# Input headers carried onto the outcome: the trace context, and where and how often a dead letter was replayed.
+PASSED_HEADERS = frozenset({"traceparent", REPLAY_COUNT, REPLAYED_FROM})
 
 
 class Gateway:
@@ -173,7 +177,7 @@ class Gateway:
 
     def _message(self, record: ConsumerRecord, outcome: Outcome) -> tuple[str, bytes, bytes | None, dict[str, str]]:
         topics = self.settings.topics
-        headers = {k: v for k, v in _headers(record).items() if k == "traceparent"}
+        headers = {k: v for k, v in _headers(record).items() if k in PASSED_HEADERS}
         if isinstance(outcome, DeadLetter):
             now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             headers |= outcome.headers | {

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 def topic_names(settings: Settings) -> list[str]:
     t = settings.topics
-    return [t.input, t.acks, t.rejections, t.dlq]
+    return [t.input, t.acks, t.rejections, t.dlq, t.quarantine]
 
 
 async def ensure_topics(settings: Settings) -> list[str]:

@@ -53,6 +53,7 @@ def make_settings(bootstrap: str, endpoint_url: str, **sections: object) -> Sett
             acks=f"acks-{suffix}",
             rejections=f"rej-{suffix}",
             dlq=f"dlq-{suffix}",
+            quarantine=f"quarantine-{suffix}",
             partitions=3,
         ),
         "ecuapass": EcuapassSettings(url=endpoint_url, read_timeout_s=5.0),  # type: ignore[arg-type]
@@ -110,14 +111,17 @@ async def publish(settings: Settings, events: list[tuple[bytes, bytes, str]]) ->
         await producer.stop()
 
 
-async def collect(reader: object, expected_ids: set[str], timeout_s: float) -> dict[str, list[object]]:
-    """Outcomes read until every expected event id has one (or the time runs out): event id -> outcomes."""
+async def collect(
+    reader: object, expected_ids: set[str], timeout_s: float, found: dict[str, list[object]] | None = None
+) -> dict[str, list[object]]:
+    """Outcomes read until every expected event id has one (or the time runs out): event id -> outcomes.
+    ``found`` carries on from an earlier call."""
     import time
 
     from gateway.devstack.demo import OutcomeReader
 
     assert isinstance(reader, OutcomeReader)
-    found: dict[str, list[object]] = {}
+    found = {} if found is None else found
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and not expected_ids <= set(found):
         for received in await reader.read():
@@ -142,6 +146,7 @@ def gateway_environment(settings: Settings, endpoint_url: str) -> dict[str, str]
             "GATEWAY_TOPICS__ACKS": settings.topics.acks,
             "GATEWAY_TOPICS__REJECTIONS": settings.topics.rejections,
             "GATEWAY_TOPICS__DLQ": settings.topics.dlq,
+            "GATEWAY_TOPICS__QUARANTINE": settings.topics.quarantine,
             "GATEWAY_ECUAPASS__URL": endpoint_url,
             "GATEWAY_ECUAPASS__READ_TIMEOUT_S": "120",
         }
