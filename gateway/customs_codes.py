@@ -217,6 +217,20 @@ CATALOGUE: tuple[CustomsCode, ...] = (
         "The RUC fails the mod-11 check digit (warning).",
         "WARNING",
     ),
+    CustomsCode(
+        "R51-ID-002",
+        "VALIDATION",
+        "A natural-person RUC (third digit 0-5) is a valid cédula followed by an establishment other than 000.",
+        "El RUC de persona natural no es válido (cédula o establecimiento).",
+        "The natural-person RUC is not valid (cédula or establishment).",
+    ),
+    CustomsCode(
+        "R51-ID-003",
+        "VALIDATION",
+        "A container number carries a correct ISO 6346 check digit.",
+        "El número de contenedor no cumple el dígito de control ISO 6346.",
+        "The container number fails the ISO 6346 check digit.",
+    ),
 )
 
 BY_CODE: dict[str, CustomsCode] = {entry.code: entry for entry in CATALOGUE}

@@ -204,3 +204,20 @@ def _message_id(document: bytes) -> str:
     found = etree.fromstring(document).findtext(".//{*}MessageId")
     assert found
     return found
+
+
+def test_identifier_checks_of_customs(client: httpx.Client, example_by_name: dict[str, Example]) -> None:
+    """Documents from other clients are checked too: a bad natural-person RUC is refused, a company RUC failing
+    mod-11 only warned about."""
+    bad_person = authorization(example_by_name, 7).replace(
+        b"<cmn:Ruc>1790011674001</cmn:Ruc><cmn:Name>Industrias", b"<cmn:Ruc>1710034064001</cmn:Ruc><cmn:Name>Industrias"
+    )
+    reply = read_reply(client.post("/api/v1/documents", content=bad_person, headers=HEADERS).content)
+    assert reply.rejection is not None
+    assert [(e.code, e.pointer) for e in reply.rejection.errors] == [
+        ("R51-ID-002", "/aut:AuthorizationRequest/aut:Applicant/cmn:Ruc")
+    ]
+    odd_company = authorization(example_by_name, 8).replace(b">1790011674001<", b">1790011675001<")
+    accepted = read_reply(client.post("/api/v1/documents", content=odd_company, headers=HEADERS).content)
+    assert accepted.acceptance is not None
+    assert {w.code for w in accepted.acceptance.warnings} == {"R51-ID-001"}

@@ -13,7 +13,7 @@ from adapters.ecuapass_mock.procedures.common import (
     date_at,
     error,
     find,
-    ruc_check_digits,
+    identifiers,
     text,
 )
 from gateway.ports import Acceptance, ReplyError
@@ -48,7 +48,7 @@ def time_abroad(root: etree._Element, _: Context) -> list[ReplyError]:
     return []
 
 
-RULES = (required_documents, regime_change_act, time_abroad, ruc_check_digits)
+RULES = (required_documents, regime_change_act, time_abroad, identifiers)
 
 
 def check(root: etree._Element, context: Context) -> list[ReplyError]:

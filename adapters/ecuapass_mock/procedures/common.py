@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from lxml import etree
+from stdnum import iso6346
+from stdnum.ec import ci
 from stdnum.ec import ruc as ruc_check
 
 from adapters.ecuapass_mock.store import FilingStore, Grant
 
-__all__ = ["Context", "Grant", "Procedure", "add_years", "date_at", "error", "find", "ruc_check_digits", "text"]
+__all__ = ["Context", "Grant", "Procedure", "add_years", "date_at", "error", "find", "identifiers", "text"]
 from gateway.customs_codes import BY_CODE
 from gateway.ports import Acceptance, ReplyError
 from gateway.xml.namespaces import PREFIXES
@@ -66,14 +68,22 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def ruc_check_digits(root: etree._Element, _: Context | None = None) -> list[ReplyError]:
-    """Company (9) and public-body (6) RUCs failing mod-11 are a warning only: real active RUCs fail it."""
-    warnings = []
+def identifiers(root: etree._Element, _: Context | None = None) -> list[ReplyError]:
+    """Identifier checks where the rule is real: a natural-person RUC is a valid cédula plus an establishment, and a
+    container number carries its ISO 6346 check digit. Company (9) and public-body (6) RUCs failing mod-11 are only a
+    warning: real active RUCs fail it."""
+    findings = []
     for element in find(root, "//cmn:Ruc"):
         number = element.text or ""
-        if len(number) == 13 and number[2] in "69" and not ruc_check.is_valid(number):
-            warnings.append(error("R51-ID-001", element))
-    return warnings
+        if number[2:3] in ("6", "9"):
+            if not ruc_check.is_valid(number):
+                findings.append(error("R51-ID-001", element))
+        elif not ci.is_valid(number[:10]) or number[10:] == "000":
+            findings.append(error("R51-ID-002", element))
+    for element in find(root, "//*[local-name() = 'TransportEquipment']/*[local-name() = 'ID']"):
+        if not iso6346.is_valid(element.text or ""):
+            findings.append(error("R51-ID-003", element))
+    return findings
 
 
 def text(root: etree._Element, path: str) -> str:

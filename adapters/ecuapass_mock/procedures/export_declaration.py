@@ -13,7 +13,7 @@ from typing import Any
 
 from lxml import etree
 
-from adapters.ecuapass_mock.procedures.common import Context, Grant, error, find, ruc_check_digits, text
+from adapters.ecuapass_mock.procedures.common import Context, Grant, error, find, identifiers, text
 from gateway.codelists import DISTRICT_PORTS
 from gateway.ports import Acceptance, ReplyError
 
@@ -138,7 +138,7 @@ AUTHORIZATION_RULES: tuple[AuthorizationRule, ...] = (
     authorised_lines,
     cumulative_quantity,
 )
-RULES = (totals, loading, ruc_check_digits)
+RULES = (totals, loading, identifiers)
 
 
 def check(root: etree._Element, context: Context) -> list[ReplyError]:

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
-from adapters.ecuapass_mock.procedures.common import Context, Grant, error, find, ruc_check_digits, text
+from adapters.ecuapass_mock.procedures.common import Context, Grant, error, find, identifiers, text
 from gateway.ports import Acceptance, ReplyError
 
 DAE_KIND = "export-declaration"
@@ -88,7 +88,7 @@ def entry_not_in_future(root: etree._Element, context: Context) -> list[ReplyErr
     return []
 
 
-RULES = (declared_dae, same_district, same_packages, weight_within_tolerance, entry_not_in_future, ruc_check_digits)
+RULES = (declared_dae, same_district, same_packages, weight_within_tolerance, entry_not_in_future, identifiers)
 
 
 def check(root: etree._Element, context: Context) -> list[ReplyError]:
