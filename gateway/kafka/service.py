@@ -33,7 +33,7 @@ from gateway.circuit import CircuitBreaker, State
 from gateway.kafka.flow import CaseScheduler, OffsetTracker, Partition
 from gateway.kafka.security import broker_security
 from gateway.kafka.topics import ensure_topics
-from gateway.outcomes import Acknowledgment, DeadLetter, Outcome
+from gateway.outcomes import Acknowledgment, DeadLetter, Outcome, Rejection
 from gateway.pipeline import InboundRecord, Pipeline
 from gateway.ports import CustomsEndpoint
 from gateway.settings import Settings
@@ -97,6 +97,28 @@ class Gateway:
             self._dispatch(message.raw_message)
 
         self.subscriber(handle)
+        # Declared for the AsyncAPI document (``contracts/asyncapi.yaml``); outcomes are published through them.
+        topics = settings.topics
+        self.publishers = {
+            topics.acks: self.broker.publisher(
+                topics.acks,
+                title="acknowledgments",
+                schema=Acknowledgment,
+                description="Documents customs accepted, with their official numbers (CloudEvents), keyed by case id.",
+            ),
+            topics.rejections: self.broker.publisher(
+                topics.rejections,
+                title="rejections",
+                schema=Rejection,
+                description="Documents refused by the gateway (contract) or by customs, every error with its field.",
+            ),
+            topics.dlq: self.broker.publisher(
+                topics.dlq,
+                title="dead-letters",
+                schema=bytes,
+                description="Records that could not be processed, byte for byte, with dlq.* headers saying why.",
+            ),
+        }
         if breaker is not None:
             breaker.listen(self._on_circuit)
 
@@ -166,7 +188,7 @@ class Gateway:
         topic, value, key, headers = self._message(record, outcome)
         while True:
             try:
-                await self.broker.publish(value, topic, key=key, headers=headers)
+                await self.publishers[topic].publish(value, key=key, headers=headers)
                 break
             except Exception:  # the outcome must be out before the offset is committed: keep trying
                 log.exception(
