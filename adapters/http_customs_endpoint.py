@@ -31,6 +31,7 @@ from tenacity import (
 
 from gateway.circuit import CircuitBreaker
 from gateway.errors import PermanentDeliveryError, TransientDeliveryError, UnsafeXmlError
+from gateway.metrics import GatewayMetrics
 from gateway.ports import CustomsReply, Filing
 from gateway.settings import EcuapassSettings, RetrySettings
 from gateway.xml.replies import read_reply
@@ -49,6 +50,7 @@ class HttpCustomsEndpoint:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         breaker: CircuitBreaker | None = None,
+        metrics: GatewayMetrics | None = None,
     ) -> None:
         self._retry = retry
         self._settings = settings
@@ -56,6 +58,7 @@ class HttpCustomsEndpoint:
         self._rng = rng or random.Random()
         # Without a breaker of its own, one that never opens.
         self._breaker = breaker or CircuitBreaker(failure_threshold=2**31)
+        self._metrics = metrics
         headers = {"User-Agent": "ecuapass-gateway"}
         if settings.token is not None:
             headers["Authorization"] = f"Bearer {settings.token.get_secret_value()}"
@@ -73,8 +76,17 @@ class HttpCustomsEndpoint:
         await self._client.aclose()
 
     async def file(self, filing: Filing) -> CustomsReply:
-        reply = await self._deliver(filing)
-        return reply if reply.status != "RECEIVED" else await self._await_decision(filing)
+        try:
+            reply = await self._deliver(filing)
+            if reply.status == "RECEIVED":
+                reply = await self._await_decision(filing)
+        except PermanentDeliveryError:
+            if self._metrics:
+                self._metrics.filings.labels(filing.kind, "failed").inc()
+            raise
+        if self._metrics:
+            self._metrics.filings.labels(filing.kind, reply.status.lower()).inc()
+        return reply
 
     async def _deliver(self, filing: Filing) -> CustomsReply:
         """POST with retries; the first reply obtained, which may be the reception only (RECEIVED).
@@ -102,6 +114,9 @@ class HttpCustomsEndpoint:
                         return await self._post(filing)
                     except TransientDeliveryError as exc:
                         ambiguous = ambiguous or exc.ambiguous
+                        if self._metrics:
+                            cause = f"http_{exc.status_code}" if exc.status_code else type(exc.__cause__).__name__
+                            self._metrics.retries.labels(cause).inc()
                         exc.attempts = attempt.retry_state.attempt_number - budget.uncounted
                         if self._breaker.is_open:
                             budget.uncounted += 1
@@ -156,12 +171,16 @@ class HttpCustomsEndpoint:
         return self._reply(filing, response)
 
     async def _send(self, filing: Filing, method: str, path: str, **kwargs: object) -> httpx.Response:
+        started = time.monotonic()
         try:
             response = await self._client.request(method, path, **kwargs)  # type: ignore[arg-type]
+            self._observe(method, str(response.status_code), started)
         except httpx.ConnectError as exc:
+            self._observe(method, "error", started)
             self._breaker.failure()
             raise TransientDeliveryError(f"cannot connect to customs: {exc}", message_id=filing.message_id) from exc
         except (httpx.TimeoutException, httpx.TransportError) as exc:
+            self._observe(method, "error", started)
             self._breaker.failure()
             raise TransientDeliveryError(
                 f"{type(exc).__name__} talking to customs: {exc}",
@@ -180,6 +199,10 @@ class HttpCustomsEndpoint:
             )
         self._breaker.success()
         return response
+
+    def _observe(self, method: str, status: str, started: float) -> None:
+        if self._metrics:
+            self._metrics.endpoint_latency.labels(method, status).observe(time.monotonic() - started)
 
     def _reply(self, filing: Filing, response: httpx.Response) -> CustomsReply:
         content_type = response.headers.get("content-type", "")

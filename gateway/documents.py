@@ -73,8 +73,19 @@ def message_id(event: CaseEventBase) -> str:
 
 def build(event: CaseEvent) -> Document:
     """Map the event to its e-document and check it against the XSD; ``InvalidEvent`` names the fields."""
+    document = map_event(event)
+    check(event, document)
+    return document
+
+
+def map_event(event: CaseEvent) -> Document:
+    """The e-document of an event (pure)."""
+    return BY_EVENT_TYPE[event.type].mapper(event, message_id(event))
+
+
+def check(event: CaseEvent, document: Document) -> None:
+    """XSD validation of a built document; ``InvalidEvent`` with the event fields behind each violation."""
     kind = BY_EVENT_TYPE[event.type]
-    document = kind.mapper(event, message_id(event))
     problems = violations(kind.schema, document.root)
     if problems:
         raise InvalidEvent(
@@ -90,4 +101,3 @@ def build(event: CaseEvent) -> Document:
             ],
             event_id=event.id,
         )
-    return document

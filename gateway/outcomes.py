@@ -84,6 +84,8 @@ class DeadLetter:
     first_failure: datetime
     attempts: int = 1
     case_id: str | None = None
+    event_type: str | None = None  # when the record was a known event (delivery failures)
+    document: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal, TypedDict
 
@@ -20,6 +20,7 @@ from gateway.errors import DeliveryError, InvalidEvent, UndecodableEvent
 from gateway.events import CaseEvent, decode
 from gateway.events.identifiers import ruc_warnings
 from gateway.events.validation import FieldError
+from gateway.logs import add_event_context
 from gateway.mapping.document import Document
 from gateway.outcomes import (
     Acknowledgment,
@@ -31,6 +32,7 @@ from gateway.outcomes import (
     outcome_id,
 )
 from gateway.ports import CustomsEndpoint, CustomsReply, Filing, ReplyError
+from gateway.tracing import current_traceparent, tracer
 
 log = logging.getLogger(__name__)
 
@@ -83,28 +85,36 @@ class Pipeline:
             return self._dead_letter(record, "internal_error", exc)
 
     async def _process(self, record: InboundRecord) -> Outcome:
+        log.debug("payload %r", record.value[:4096])
         try:
             if len(record.value) > self._max_event_bytes:
                 raise UndecodableEvent("too_large", detail=f"{len(record.value)} bytes > {self._max_event_bytes}")
             event = decode(record.value)
-            document = documents.build(event)
+            add_event_context(event_id=event.id, case_id=event.subject, correlation_id=event.correlationid)
+            with tracer.start_as_current_span("map"):
+                document = documents.map_event(event)
+            with tracer.start_as_current_span("validate"):
+                documents.check(event, document)
         except UndecodableEvent as exc:
             log.warning("dead letter: %s (%s:%s@%s)", exc, record.topic, record.partition, record.offset)
             return self._dead_letter(record, exc.reason, exc, detail=exc.detail)
         except InvalidEvent as exc:
             return self._contract_rejection(record, exc)
-        filing = Filing(
-            document.kind,
-            document.message_id,
-            document.to_bytes(),
-            record.headers.get("traceparent"),
-            maybe_filed=record.maybe_redelivered,
-        )
-        try:
-            reply = await self._endpoint.file(filing)
-        except DeliveryError as exc:
-            log.error("filing %s failed for good: %s", filing.message_id, exc)
-            return self._dead_letter(record, "delivery_failed", exc, attempts=exc.attempts, case_id=event.subject)
+        with tracer.start_as_current_span("file", attributes={"ecuapass.document": document.kind}):
+            filing = Filing(
+                document.kind,
+                document.message_id,
+                document.to_bytes(),
+                current_traceparent() or record.headers.get("traceparent"),
+                maybe_filed=record.maybe_redelivered,
+            )
+            try:
+                reply = await self._endpoint.file(filing)
+            except DeliveryError as exc:
+                log.error("filing %s failed for good: %s", filing.message_id, exc)
+                letter = self._dead_letter(record, "delivery_failed", exc, attempts=exc.attempts, case_id=event.subject)
+                return replace(letter, event_type=event.type, document=document.kind)
+        log.info("%s %s: customs answered %s", document.kind, document.message_id, reply.status)
         return self._answer(event, document, reply)
 
     # -- outcomes -------------------------------------------------------------------------------------------

@@ -130,6 +130,22 @@ class CircuitSettings(_Section):
     open_s: float = Field(5.0, gt=0, description="How long the circuit stays open before a probe.")
 
 
+class OpsSettings(_Section):
+    enabled: bool = Field(True, description="Serve /metrics, /healthz and /readyz.")
+    host: str = Field("127.0.0.1", description="Address of the ops HTTP server (0.0.0.0 in a container).")
+    port: int = Field(9464, ge=0, le=65535, description="Port of the ops HTTP server (0: any free port).")
+
+
+class TracingSettings(_Section):
+    exporter: Literal["none", "console", "otlp"] = Field(
+        "none", description="Where OpenTelemetry spans go; W3C trace context is propagated in every case."
+    )
+    otlp_endpoint: str = Field(
+        "http://127.0.0.1:4318/v1/traces", description="OTLP/HTTP endpoint, with the `otlp` exporter."
+    )
+    service_name: str = Field("ecuapass-gateway", description="`service.name` of the spans.")
+
+
 class Settings(BaseSettings):
     """Everything the gateway can be told; environment variables `GATEWAY_<SECTION>__<FIELD>`."""
 
@@ -141,10 +157,17 @@ class Settings(BaseSettings):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     processing: ProcessingSettings = Field(default_factory=ProcessingSettings)
     circuit: CircuitSettings = Field(default_factory=CircuitSettings)
+    ops: OpsSettings = Field(default_factory=OpsSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
     source: str = Field(
         "urn:ecuapass-gateway", description="CloudEvents `source` of the outcomes the gateway publishes."
     )
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level. Identifiers are masked at INFO and above; payloads appear only at DEBUG."
+    )
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", description="`json`: one JSON object per line; `text`: for a person; `auto`: text on a terminal."
+    )
 
 
 def settings_table() -> str:

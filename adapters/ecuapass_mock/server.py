@@ -18,6 +18,7 @@ from starlette.requests import Request
 
 from adapters.ecuapass_mock.app import create_app
 from adapters.ecuapass_mock.store import FilingStore
+from gateway.http_server import EmbeddedServer
 
 
 def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
@@ -33,7 +34,7 @@ def build_server(store: FilingStore, **options: Any) -> uvicorn.Server:
     """A uvicorn server for the mock app; ``options`` go to ``create_app`` (faults, seed, decision delay)."""
     app = create_app(store, **options)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
+    server = EmbeddedServer(config)
     app.state.abort = lambda request: _reset_connection(server, request)
     return server
 

@@ -33,6 +33,8 @@ from gateway.circuit import CircuitBreaker, State
 from gateway.kafka.flow import CaseScheduler, OffsetTracker, Partition
 from gateway.kafka.security import broker_security
 from gateway.kafka.topics import ensure_topics
+from gateway.metrics import GatewayMetrics
+from gateway.ops import OpsServer
 from gateway.outcomes import Acknowledgment, DeadLetter, Outcome, Rejection
 from gateway.pipeline import InboundRecord, Pipeline
 from gateway.ports import CustomsEndpoint
@@ -54,11 +56,15 @@ class Gateway:
         pipeline: Pipeline,
         endpoint: CustomsEndpoint,
         breaker: CircuitBreaker | None = None,
+        metrics: GatewayMetrics | None = None,
     ) -> None:
         self.settings = settings
         self._pipeline = pipeline
         self._endpoint = endpoint
         self.breaker = breaker
+        self.metrics = metrics or GatewayMetrics()
+        self.ops: OpsServer | None = None
+        self._last_beat = time.monotonic()
         kafka, processing = settings.kafka, settings.processing
         self.tracker = OffsetTracker()
         self.scheduler = CaseScheduler(processing.max_in_flight)
@@ -121,6 +127,7 @@ class Gateway:
         }
         if breaker is not None:
             breaker.listen(self._on_circuit)
+            self.metrics.set_circuit(breaker.state)
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 
@@ -129,6 +136,10 @@ class Gateway:
             await ensure_topics(self.settings)
         await self.broker.start()
         self._housekeeping = asyncio.create_task(self._housekeep(), name="gateway-housekeeping")
+        if self.settings.ops.enabled:
+            self.ops = OpsServer(self, self.settings.ops.host, self.settings.ops.port)
+            await self.ops.start()
+            log.info("metrics and health on %s (/metrics, /healthz, /readyz)", self.ops.url)
         log.info(
             "gateway consuming %s as group %s from %s",
             self.settings.topics.input,
@@ -155,6 +166,8 @@ class Gateway:
         await self.commit()
         await self.broker.stop()
         await self._endpoint.aclose()
+        if self.ops is not None:
+            await self.ops.stop()
 
     def assigned_partitions(self) -> set[Partition]:
         consumer = self.subscriber.consumer
@@ -240,11 +253,44 @@ class Gateway:
         low_water = self.scheduler.max_in_flight // 2
         while True:
             await asyncio.sleep(interval)
+            self._last_beat = time.monotonic()
             await self.commit()
             if "capacity" in self._paused and self.scheduler.in_flight <= low_water:
                 self._resume("capacity")
+            await self._measure_lag()
+
+    async def _measure_lag(self) -> None:
+        consumer = self.subscriber.consumer
+        if consumer is None:
+            return
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is not None:
+                self.metrics.consumer_lag.labels(str(tp.partition)).set(max(0, highwater - await consumer.position(tp)))
+
+    # -- health ---------------------------------------------------------------------------------------------
+
+    def refresh_gauges(self) -> None:
+        self.metrics.in_flight.set(self.scheduler.in_flight)
+        self.metrics.paused.set(1 if self._paused - {"shutdown"} else 0)
+
+    def is_alive(self) -> bool:
+        """The process works: its housekeeping loop ran recently."""
+        running = self._housekeeping is not None and not self._housekeeping.done()
+        stale_after = max(5.0, 20 * self.settings.processing.commit_interval_ms / 1000)
+        return running and time.monotonic() - self._last_beat < stale_after
+
+    async def readiness(self) -> dict[str, bool]:
+        """Ready to take work: the broker answers, partitions are assigned, the circuit to customs is not open."""
+        return {
+            "broker": await self.broker.ping(timeout=2.0),
+            "partitions_assigned": bool(self.assigned_partitions()),
+            "customs_circuit_closed": self.breaker is None or self.breaker.state != "open",
+            "accepting": self._accepting,
+        }
 
     def _on_circuit(self, state: State) -> None:
+        self.metrics.set_circuit(state)
         if state == "open":
             self._pause("circuit")
         elif state == "closed":

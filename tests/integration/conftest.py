@@ -19,6 +19,7 @@ from gateway.kafka.topics import ensure_topics
 from gateway.settings import (
     EcuapassSettings,
     KafkaSettings,
+    OpsSettings,
     ProcessingSettings,
     RetrySettings,
     Settings,
@@ -59,6 +60,7 @@ def make_settings(bootstrap: str, endpoint_url: str, **sections: object) -> Sett
         "ecuapass": EcuapassSettings(url=endpoint_url, read_timeout_s=5.0),  # type: ignore[arg-type]
         "retry": RetrySettings(max_attempts=3, initial_backoff_s=0.05, max_backoff_s=0.2),
         "processing": ProcessingSettings(batch_timeout_ms=20),
+        "ops": OpsSettings(port=0),
         "source": "urn:ecuapass-gateway:test",
     }
     values.update(sections)
@@ -149,6 +151,7 @@ def gateway_environment(settings: Settings, endpoint_url: str) -> dict[str, str]
             "GATEWAY_TOPICS__QUARANTINE": settings.topics.quarantine,
             "GATEWAY_ECUAPASS__URL": endpoint_url,
             "GATEWAY_ECUAPASS__READ_TIMEOUT_S": "120",
+            "GATEWAY_OPS__PORT": "0",
         }
     )
     return env

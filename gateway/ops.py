@@ -1,0 +1,72 @@
+"""The ops HTTP server of a running gateway: ``/metrics``, ``/healthz`` (live) and ``/readyz`` (ready).
+
+Live while the process works (its housekeeping loop runs). Ready only when the broker answers, this instance has
+partitions assigned, and the circuit to customs is not open; ``/readyz`` says which check failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from typing import TYPE_CHECKING
+
+import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.http_server import EmbeddedServer
+
+if TYPE_CHECKING:
+    from gateway.kafka.service import Gateway
+
+
+def create_app(gateway: Gateway) -> Starlette:
+    async def metrics(_: Request) -> Response:
+        gateway.refresh_gauges()
+        return Response(generate_latest(gateway.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    async def healthz(_: Request) -> Response:
+        alive = gateway.is_alive()
+        return JSONResponse({"status": "ok" if alive else "stalled"}, status_code=200 if alive else 503)
+
+    async def readyz(_: Request) -> Response:
+        checks = await gateway.readiness()
+        ready = all(checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    return Starlette(
+        routes=[
+            Route("/metrics", metrics, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ]
+    )
+
+
+class OpsServer:
+    """uvicorn in the gateway's own event loop, on a socket bound before it starts (port 0: a free one)."""
+
+    def __init__(self, gateway: Gateway, host: str, port: int) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((host, port))
+        self.url = f"http://{host}:{self._sock.getsockname()[1]}"
+        config = uvicorn.Config(create_app(gateway), log_level="warning", access_log=False, lifespan="off")
+        self._server = EmbeddedServer(config)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._server.serve(sockets=[self._sock]), name="ops-http")
+        while not self._server.started and not self._task.done():  # noqa: ASYNC110 - uvicorn offers no event
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        self._server.should_exit = True
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._sock.close()
