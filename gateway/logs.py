@@ -87,14 +87,19 @@ class TextFormatter(logging.Formatter):
         return f"{text} [{context}]" if context else text
 
 
-def configure(settings: Settings, stream: Any = None) -> None:
+def handler(settings: Settings, stream: Any = None) -> logging.Handler:
+    """A handler writing ``settings.log_format`` lines to ``stream`` (stderr), with context and masking."""
     target = stream or sys.stderr
     as_json = settings.log_format == "json" or (settings.log_format == "auto" and not target.isatty())
-    handler = logging.StreamHandler(target)
-    handler.setFormatter(JsonFormatter() if as_json else TextFormatter())
-    handler.addFilter(_ContextAndMasking())
+    made = logging.StreamHandler(target)
+    made.setFormatter(JsonFormatter() if as_json else TextFormatter())
+    made.addFilter(_ContextAndMasking())
+    return made
+
+
+def configure(settings: Settings, stream: Any = None) -> None:
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [handler(settings, stream)]
     root.setLevel(settings.log_level)
     for noisy in _NOISY:  # client libraries narrate every request and rebalance at INFO
         logging.getLogger(noisy).setLevel(logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING)

@@ -104,7 +104,14 @@ def create_app(
             return _counted(metrics, "file", _xml(reception_error("R51-REC-002", f"Elemento raíz {root.tag}."), 400))
         is_async = "respond-async" in request.headers.get("prefer", "")
         answer = file_document(
-            store, kind, root, body, now(), seed=seed, decision_delay=delay if is_async else timedelta(0)
+            store,
+            kind,
+            root,
+            body,
+            now(),
+            seed=seed,
+            decision_delay=delay if is_async else timedelta(0),
+            traceparent=request.headers.get("traceparent"),
         )
         reply = read_reply(answer)
         metrics.filings.labels(kind.name, reply.status).inc()

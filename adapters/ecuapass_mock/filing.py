@@ -41,6 +41,7 @@ def file_document(
     *,
     seed: int,
     decision_delay: timedelta = timedelta(0),
+    traceparent: str | None = None,
 ) -> bytes:
     """File one parsed document; the final reply's XML (stored replies are returned byte for byte).
 
@@ -108,6 +109,7 @@ def file_document(
         decided_at=(now + decision_delay).isoformat(),
         submission_number=reception.submission_number,
         case_id=text(root, "*/cmn:CaseId"),
+        traceparent=traceparent,
         grant=grant,
     )
     return answer

@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS filings (
     filed_at    TEXT NOT NULL,
     decided_at  TEXT NOT NULL,
     submission_number TEXT,
-    case_id     TEXT NOT NULL DEFAULT ''
+    case_id     TEXT NOT NULL DEFAULT '',
+    traceparent TEXT
 );
 CREATE INDEX IF NOT EXISTS filings_by_submission ON filings(submission_number);
 CREATE TABLE IF NOT EXISTS doc_references (
@@ -137,6 +138,7 @@ class FilingStore:
         decided_at: str,
         submission_number: str | None,
         case_id: str = "",
+        traceparent: str | None = None,
         grant: Grant | None = None,
     ) -> None:
         """Store one answered filing atomically (and what it granted, if anything)."""
@@ -145,7 +147,7 @@ class FilingStore:
             try:
                 self._db.execute(
                     "INSERT INTO filings(message_id, kind, sender, reference, digest, status, reply, filed_at, "
-                    "decided_at, submission_number, case_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "decided_at, submission_number, case_id, traceparent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         message_id,
                         kind,
@@ -158,6 +160,7 @@ class FilingStore:
                         decided_at,
                         submission_number,
                         case_id,
+                        traceparent,
                     ),
                 )
                 if status == "ACCEPTED":
@@ -211,9 +214,9 @@ class FilingStore:
         """Every filing in the order it was filed: what tests use to check per-case ordering."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT message_id, case_id, kind, reference, status, filed_at FROM filings ORDER BY rowid"
+                "SELECT message_id, case_id, kind, reference, status, filed_at, traceparent FROM filings ORDER BY rowid"
             ).fetchall()
-        keys = ("message_id", "case_id", "document", "reference", "status", "filed_at")
+        keys = ("message_id", "case_id", "document", "reference", "status", "filed_at", "traceparent")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def counts_by_status(self) -> dict[str, int]:

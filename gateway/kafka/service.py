@@ -28,17 +28,20 @@ from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from opentelemetry.trace import SpanKind
 
 from gateway.circuit import CircuitBreaker, State
 from gateway.kafka.flow import CaseScheduler, OffsetTracker, Partition
 from gateway.kafka.security import broker_security
 from gateway.kafka.topics import ensure_topics
+from gateway.logs import event_context
 from gateway.metrics import GatewayMetrics
 from gateway.ops import OpsServer
 from gateway.outcomes import Acknowledgment, DeadLetter, Outcome, Rejection
 from gateway.pipeline import InboundRecord, Pipeline
 from gateway.ports import CustomsEndpoint
 from gateway.settings import Settings
+from gateway.tracing import current_trace_id, current_traceparent, extract, tracer
 
 log = logging.getLogger(__name__)
 
@@ -197,18 +200,30 @@ class Gateway:
 
     async def _run(self, record: ConsumerRecord) -> None:
         inbound = _inbound(record, self.tracker.maybe_redelivered((record.topic, record.partition), record.offset))
-        outcome = await self._pipeline.process(inbound)
-        topic, value, key, headers = self._message(record, outcome)
-        while True:
-            try:
-                await self.publishers[topic].publish(value, key=key, headers=headers)
-                break
-            except Exception:  # the outcome must be out before the offset is committed: keep trying
-                log.exception(
-                    "could not publish the outcome of %s:%s@%s", record.topic, record.partition, record.offset
-                )
-                await asyncio.sleep(self.settings.processing.publish_retry_s)
-        self.tracker.finished((record.topic, record.partition), record.offset)
+        case = record.key.decode("utf-8", "replace") if record.key is not None else None
+        attributes = {"messaging.system": "kafka", "messaging.destination.name": record.topic}
+        with (
+            tracer.start_as_current_span(
+                "consume", context=extract(inbound.headers), kind=SpanKind.CONSUMER, attributes=attributes
+            ),
+            event_context(case_id=case, trace_id=current_trace_id()),
+        ):
+            outcome = await self._pipeline.process(inbound)
+            topic, value, key, headers = self._message(record, outcome)
+            with tracer.start_as_current_span("publish", kind=SpanKind.PRODUCER):
+                if traceparent := current_traceparent():
+                    headers["traceparent"] = traceparent
+                while True:
+                    try:
+                        await self.publishers[topic].publish(value, key=key, headers=headers)
+                        break
+                    except Exception:  # the outcome must be out before the offset is committed: keep trying
+                        log.exception("could not publish an outcome to %s; trying again", topic)
+                        await asyncio.sleep(self.settings.processing.publish_retry_s)
+            self.tracker.finished((record.topic, record.partition), record.offset)
+            event_type = outcome.event_type if isinstance(outcome, DeadLetter) else outcome.data.answered_event_type
+            latency = time.time() - record.timestamp / 1000 if record.timestamp and record.timestamp > 0 else None
+            self.metrics.record_outcome(event_type or "", outcome, latency)
 
     def _message(self, record: ConsumerRecord, outcome: Outcome) -> tuple[str, bytes, bytes | None, dict[str, str]]:
         topics = self.settings.topics
