@@ -26,9 +26,9 @@ from gateway.settings import CircuitSettings, RetrySettings, Settings
 from tests.integration.conftest import authorization_events, collect, make_settings, publish
 
 
-async def _get(url: str, timeout: float = 5.0) -> httpx.Response:
+async def _get(url: str, wait_s: float = 5.0) -> httpx.Response:
     """The ops server runs in this test's event loop: ask it without blocking the loop."""
-    async with httpx.AsyncClient(timeout=timeout) as client:
+    async with httpx.AsyncClient(timeout=wait_s) as client:
         return await client.get(url)
 
 
@@ -137,7 +137,7 @@ async def test_readiness_follows_the_endpoint_and_the_broker(
             # The broker goes away as well.
             own_broker.stop()
             for _ in range(100):
-                answer = await _get(f"{ops}/readyz", timeout=10)
+                answer = await _get(f"{ops}/readyz", wait_s=10)
                 if not answer.json()["checks"]["broker"]:
                     break
                 await asyncio.sleep(0.1)
