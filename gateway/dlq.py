@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 
+from gateway.kafka.reading import read_to_end
 from gateway.kafka.security import client_security
 from gateway.kafka.service import REPLAY_COUNT, REPLAYED_FROM
 from gateway.settings import Settings
@@ -134,35 +135,8 @@ def _headers(settings: Settings, letter: DeadLetterRecord, action: Action) -> li
 
 async def read_records(settings: Settings, topic: str) -> list[DeadLetterRecord]:
     """Every record of ``topic`` up to its end when called, in partition and offset order."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka.bootstrap_servers,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        **client_security(settings.kafka),
-    )
-    await consumer.start()
-    try:
-        await consumer.topics()
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        if not partitions:
-            return []
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        records: list[ConsumerRecord] = []
-        remaining = {tp for tp in partitions if ends[tp] > 0}
-        while remaining:
-            batches = await consumer.getmany(*remaining, timeout_ms=500)
-            for tp, batch in batches.items():
-                records += [record for record in batch if record.offset < ends[tp]]
-                if batch and batch[-1].offset >= ends[tp] - 1:
-                    remaining.discard(tp)
-            for tp in list(remaining):
-                if await consumer.position(tp) >= ends[tp]:
-                    remaining.discard(tp)
-        return [_letter(record) for record in sorted(records, key=lambda r: (r.partition, r.offset))]
-    finally:
-        await consumer.stop()
+    (records,) = await read_to_end(settings, [topic])
+    return [_letter(record) for record in sorted(records, key=lambda r: (r.partition, r.offset))]
 
 
 def _letter(record: ConsumerRecord) -> DeadLetterRecord:
