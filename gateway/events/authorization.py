@@ -9,8 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, field_validator
 
 from gateway.events.common import (
     DeclarationNumber,
@@ -19,6 +18,7 @@ from gateway.events.common import (
     Kilograms,
     LineNumber,
     Model,
+    Operator,
     Party,
     Quantity,
     Reference,
@@ -26,6 +26,8 @@ from gateway.events.common import (
     TariffCode,
     Text,
     Usd,
+    after,
+    lines_in_order,
 )
 from gateway.events.envelope import CaseEventBase
 
@@ -60,7 +62,7 @@ class AuthorizationRequest(Model):
     district: District = Field(description="Customs district the request is filed in.")
     procedure_reason: Literal["01"] = Field("01", description="Motivo del trámite: 01, autorización al régimen.")
     regime: Literal["51"] = Field("51", description="Régimen sujeto al trámite: 51.")
-    applicant: Party = Field(description="The exporter asking for the authorization; its OCE code is required.")
+    applicant: Operator = Field(description="The exporter asking for the authorization; its OCE code is required.")
     customs_agent: Party | None = Field(None, description="Customs agent acting for the exporter, if any.")
     purpose: Purpose
     processor: ForeignParty = Field(description="Who repairs, transforms or elaborates the goods abroad.")
@@ -71,38 +73,8 @@ class AuthorizationRequest(Model):
         min_length=1, max_length=50, description="Supporting documents (letter, proforma invoice, DAI, act)."
     )
 
-    @field_validator("applicant")
-    @classmethod
-    def _applicant_is_operator(cls, applicant: Party) -> Party:
-        if applicant.oce_code is None:
-            raise PydanticCustomError(
-                "oce_code_required",
-                "the applicant must be a registered foreign-trade operator (OCE code)",
-                {"field": "oce_code"},
-            )
-        return applicant
-
-    @field_validator("planned_return_date")
-    @classmethod
-    def _return_after_shipment(cls, value: date, info: ValidationInfo) -> date:
-        shipment = info.data.get("planned_shipment_date")
-        if shipment is not None and value <= shipment:
-            raise PydanticCustomError(
-                "return_before_shipment", "planned_return_date must be after planned_shipment_date"
-            )
-        return value
-
-    @field_validator("items")
-    @classmethod
-    def _lines_in_order(cls, items: list[AuthorizationItem]) -> list[AuthorizationItem]:
-        for position, item in enumerate(items, start=1):
-            if item.line_number != position:
-                raise PydanticCustomError(
-                    "line_number_out_of_sequence",
-                    "line numbers must be 1, 2, 3… in order; expected {expected}",
-                    {"expected": position, "field": f"{position - 1}.line_number"},
-                )
-        return items
+    _return_after_shipment = field_validator("planned_return_date")(after("planned_shipment_date"))
+    _lines_in_order = field_validator("items")(lines_in_order)
 
 
 class AuthorizationRequested(CaseEventBase):

@@ -8,12 +8,12 @@ stable codes a rejection reports (see ``gateway.events.validation``).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, WithJsonSchema
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 from stdnum import iso6346
@@ -152,6 +152,54 @@ class Party(Model):
     ruc: Ruc = Field(description="13-digit RUC.")
     name: ShortText = Field(description="Registered name.")
     oce_code: OceCode | None = Field(None, description="8-digit foreign-trade operator (OCE) code in Ecuapass.")
+
+
+def _registered_operator(party: Party) -> Party:
+    if party.oce_code is None:
+        raise PydanticCustomError(
+            "oce_code_required", "a registered foreign-trade operator (OCE code) is required", {"field": "oce_code"}
+        )
+    return party
+
+
+#: A party that must be registered as a foreign-trade operator (OCE): applicants, exporters.
+Operator = Annotated[Party, AfterValidator(_registered_operator)]
+
+
+class Numbered(Protocol):
+    @property
+    def line_number(self) -> int: ...
+
+
+Line = TypeVar("Line", bound=Numbered)
+
+
+def lines_in_order(items: list[Line]) -> list[Line]:
+    """Field validator of item lists: line numbers 1, 2, 3… in order (the error points at the first wrong one)."""
+    for position, item in enumerate(items, start=1):
+        if item.line_number != position:
+            raise PydanticCustomError(
+                "line_number_out_of_sequence",
+                "line numbers must be 1, 2, 3… in order; expected {expected}",
+                {"expected": position, "field": f"{position - 1}.line_number"},
+            )
+    return items
+
+
+def after(earlier: str) -> Callable[[date, ValidationInfo], date]:
+    """Field validator of a return date: strictly after the date field ``earlier`` (declared before it)."""
+
+    def check(value: date, info: ValidationInfo) -> date:
+        start = info.data.get(earlier)
+        if start is not None and value <= start:
+            raise PydanticCustomError(
+                "return_before_shipment",
+                "{name} must be after {earlier}",
+                {"name": info.field_name, "earlier": earlier},
+            )
+        return value
+
+    return check
 
 
 class ForeignParty(Model):

@@ -26,6 +26,7 @@ from gateway.events.common import (
     Kilograms,
     LineNumber,
     Model,
+    Operator,
     PackageType,
     Party,
     Quantity,
@@ -35,6 +36,8 @@ from gateway.events.common import (
     Text,
     UnLocode,
     Usd,
+    after,
+    lines_in_order,
 )
 from gateway.events.envelope import CaseEventBase
 
@@ -68,7 +71,7 @@ class ExportDeclaration(Model):
     district: District = Field(description="Customs district the goods leave from.")
     regime: Literal["51"] = Field("51", description="Régimen 51.")
     authorization_number: AuthorizationNumber = Field(description="The régimen-51 authorization, DDD-YYYY-AUT51-N…")
-    exporter: Party = Field(description="The exporter, holder of the authorization; its OCE code is required.")
+    exporter: Operator = Field(description="The exporter, holder of the authorization; its OCE code is required.")
     declarant: Party | None = Field(None, description="Customs agent declaring for the exporter, if any.")
     consignee: ForeignParty = Field(description="The processor abroad the goods are sent to.")
     destination_country: Country
@@ -86,17 +89,6 @@ class ExportDeclaration(Model):
     documents: list[SupportingDocument] = Field(
         min_length=1, max_length=50, description="Supporting documents (commercial invoice, transport document…)."
     )
-
-    @field_validator("exporter")
-    @classmethod
-    def _exporter_is_operator(cls, exporter: Party) -> Party:
-        if exporter.oce_code is None:
-            raise PydanticCustomError(
-                "oce_code_required",
-                "the exporter must be a registered foreign-trade operator (OCE code)",
-                {"field": "oce_code"},
-            )
-        return exporter
 
     @field_validator("incoterm")
     @classmethod
@@ -118,25 +110,8 @@ class ExportDeclaration(Model):
             raise PydanticCustomError("net_weight_above_gross", "net_weight_kg must not exceed gross_weight_kg")
         return value
 
-    @field_validator("expected_return_date")
-    @classmethod
-    def _return_after_shipment(cls, value: date, info: ValidationInfo) -> date:
-        shipment = info.data.get("shipment_date")
-        if shipment is not None and value <= shipment:
-            raise PydanticCustomError("return_before_shipment", "expected_return_date must be after shipment_date")
-        return value
-
-    @field_validator("items")
-    @classmethod
-    def _lines_in_order(cls, items: list[ExportItem]) -> list[ExportItem]:
-        for position, item in enumerate(items, start=1):
-            if item.line_number != position:
-                raise PydanticCustomError(
-                    "line_number_out_of_sequence",
-                    "line numbers must be 1, 2, 3… in order; expected {expected}",
-                    {"expected": position, "field": f"{position - 1}.line_number"},
-                )
-        return items
+    _return_after_shipment = field_validator("expected_return_date")(after("shipment_date"))
+    _lines_in_order = field_validator("items")(lines_in_order)
 
 
 class ExportDeclarationSubmitted(CaseEventBase):
