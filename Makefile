@@ -23,6 +23,7 @@ docs: $(STAMP)
 	$(BIN)/python -m gateway.customs_codes > contracts/rejection-codes.md
 	$(BIN)/python -m gateway.jsonschemas
 	$(BIN)/python -m gateway.readme
+	$(BIN)/python -m gateway.asyncapi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -4,6 +4,9 @@ run        the gateway against the configured broker and endpoint (production)
 dev        the embedded stack (Tansu + mock + gateway) with the demo, or --serve to keep it running
 mock       the mock Ecuapass endpoint alone
 render     an event's e-document XML, or its field errors
+case       one case's outcomes (acknowledgments, rejections, dead letters) in time order
+tail       every case's outcomes live, until SIGINT/SIGTERM
+docs       the AsyncAPI document of the topics, served as HTML, YAML and JSON
 """
 
 from __future__ import annotations
@@ -32,13 +35,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"ecuapass-gateway: invalid settings:\n{exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    if settings.log_level != "DEBUG":  # client libraries narrate every request and rebalance at INFO
-        for noisy in ("aiokafka", "httpx", "gateway.broker", "uvicorn"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    from gateway import logs, tracing
+
+    logs.configure(settings)
     try:
+        tracing.setup(settings.tracing)
         return int(args.command(args, settings))
     except ConfigurationError as exc:
         print(f"ecuapass-gateway: {exc}", file=sys.stderr)
@@ -57,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="the embedded dev stack: Tansu broker, mock endpoint, gateway, demo")
     dev.add_argument("--kafka-port", type=int, default=0, help="Tansu's port (default: a free one)")
     dev.add_argument("--mock-port", type=int, default=0, help="the mock endpoint's port (default: a free one)")
+    dev.add_argument("--metrics-port", type=int, help="the gateway's /metrics, /healthz, /readyz port (default 9464)")
     dev.add_argument("--serve", action="store_true", help="no demo: keep the stack running until SIGINT/SIGTERM")
     dev.set_defaults(command=_dev)
 
@@ -91,6 +93,11 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("files", type=Path, nargs="+", metavar="FILE")
     validate.set_defaults(command=_validate)
 
+    docs = commands.add_parser("docs", help="serve the AsyncAPI document (HTML, asyncapi.yaml, asyncapi.json)")
+    docs.add_argument("--host", default="127.0.0.1")
+    docs.add_argument("--port", type=int, default=8000)
+    docs.set_defaults(command=_docs)
+
     dlq = commands.add_parser("dlq", help="dead letters").add_subparsers(required=True, metavar="ACTION")
     replay = dlq.add_parser("replay", help="re-publish selected dead letters to the input topic")
     replay.add_argument("--since", type=_aware, help="dead-lettered at or after (ISO 8601, with offset)")
@@ -101,6 +108,18 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--max-replays", type=int, default=3, help="quarantine letters replayed this often")
     replay.add_argument("--dry-run", action="store_true", help="list what would be replayed; publish nothing")
     replay.set_defaults(command=_dlq_replay)
+
+    case = commands.add_parser("case", help="a case's outcomes in time order; exit 1 when none is known")
+    case.add_argument("case_id", metavar="CASE_ID", help="the case id (the events' subject, the Kafka key)")
+    case.add_argument("--json", action="store_true", help="JSON lines instead of the readable form")
+    case.set_defaults(command=_case)
+
+    tail = commands.add_parser("tail", help="follow acknowledgments, rejections and dead letters live")
+    form = tail.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="JSON lines (the default when stdout is not a terminal)")
+    form.add_argument("--pretty", action="store_true", help="the readable form, even when stdout is not a terminal")
+    tail.add_argument("--from-beginning", action="store_true", help="start from the topics' beginning, not now")
+    tail.set_defaults(command=_tail)
     return parser
 
 
@@ -136,10 +155,15 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
     from gateway.signals import StopSignal
 
     async def main() -> bool:
-        async with embedded_stack(settings, kafka_port=args.kafka_port, mock_port=args.mock_port) as stack:
+        base = settings
+        if args.metrics_port is not None:
+            base = settings.model_copy(update={"ops": settings.ops.model_copy(update={"port": args.metrics_port})})
+        async with embedded_stack(base, kafka_port=args.kafka_port, mock_port=args.mock_port) as stack:
             s = stack.settings
             print(f"Kafka bootstrap: {s.kafka.bootstrap_servers}  (Tansu, in memory)")
             print(f"Mock Ecuapass:   {stack.mock_url}  (state {stack.mock_state})")
+            if stack.gateway.ops is not None:
+                print(f"Gateway ops:     {stack.gateway.ops.url}  (/metrics, /healthz, /readyz)")
             print(f"Topics: in {s.topics.input}; out {s.topics.acks}, {s.topics.rejections}, {s.topics.dlq}")
             sys.stdout.flush()
             if args.serve:
@@ -227,6 +251,13 @@ def _validate(args: argparse.Namespace, _: Settings) -> int:
     return 2 if failed else 0
 
 
+def _docs(args: argparse.Namespace, _: Settings) -> int:
+    from gateway import asyncapi
+
+    asyncio.run(asyncapi.serve(args.host, args.port))
+    return 0
+
+
 def _dlq_replay(args: argparse.Namespace, settings: Settings) -> int:
     from rich.console import Console
     from rich.progress import Progress
@@ -262,6 +293,36 @@ def _dlq_replay(args: argparse.Namespace, settings: Settings) -> int:
         f"{len(report.quarantined)} {'to quarantine' if args.dry_run else 'quarantined'} "
         f"(to {settings.topics.quarantine})"
     )
+    return 0
+
+
+def _case(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.tracking import Printer, case_timeline
+
+    entries = asyncio.run(case_timeline(settings, args.case_id))
+    if not entries:
+        topics = settings.topics
+        print(
+            f"ecuapass-gateway: nothing is known about case {args.case_id} "
+            f"(no outcome in {topics.acks}, {topics.rejections} or {topics.dlq})",
+            file=sys.stderr,
+        )
+        return 1
+    Printer(json_lines=args.json).case(args.case_id, entries)
+    return 0
+
+
+def _tail(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.signals import StopSignal
+    from gateway.tracking import Printer, tail
+
+    printer = Printer(json_lines=args.json or (not args.pretty and not sys.stdout.isatty()))
+
+    async def main() -> None:
+        with StopSignal() as stop:
+            await tail(settings, printer, until=stop.wait(), from_beginning=args.from_beginning)
+
+    asyncio.run(main())
     return 0
 
 

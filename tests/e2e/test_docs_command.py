@@ -1,0 +1,53 @@
+"""``ecuapass-gateway docs`` as a user starts it: the AsyncAPI page and the raw document, until SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+
+from gateway import asyncapi
+from gateway.devstack.broker import free_port
+from gateway.settings import TopicSettings
+
+
+def test_docs_serves_the_asyncapi_document_until_sigterm() -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "docs", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=5) as client:
+            deadline = time.monotonic() + 60
+            while True:
+                assert process.poll() is None, process.communicate()
+                try:
+                    page = client.get("/")
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, "the docs server did not answer within 60 s"
+                    time.sleep(0.1)
+            assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+            topics = TopicSettings()
+            for topic in (topics.input, topics.acks, topics.rejections, topics.dlq):
+                assert topic in page.text
+            raw = client.get(asyncapi.YAML_PATH)
+            assert raw.status_code == 200
+            assert raw.text == asyncapi.path().read_text(encoding="utf-8")
+            assert client.get(asyncapi.JSON_PATH).json()["asyncapi"] == "3.0.0"
+
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+        assert process.returncode == 0, err
+        assert out.startswith(f"AsyncAPI docs on {base}/"), out
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
