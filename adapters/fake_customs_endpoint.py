@@ -15,6 +15,9 @@ class FakeCustomsEndpoint:
     def __init__(self) -> None:
         self.filings: list[Filing] = []
 
+    async def probe(self) -> None:
+        return None
+
     async def file(self, filing: Filing) -> CustomsReply:
         self.filings.append(filing)
         now = datetime.now(UTC)

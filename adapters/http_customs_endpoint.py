@@ -12,15 +12,25 @@ Only transient failures are retried: connection errors, timeouts, 429, 502, 503,
 jitter, bounded by attempts and total time, and at least the server's ``Retry-After``. When a failure is
 *ambiguous* (the request may have been filed: read timeout, broken response, 5xx), the status query is asked before
 sending again, so a document is never filed twice. Business rejections are replies, not errors.
+
+Security: HTTPS with the system's CAs or ``ssl_cafile``, mutual TLS with ``ssl_certfile``/``ssl_keyfile``, a bearer
+token from ``token`` or ``token_file``; all loaded once, when the adapter is built (``ConfigurationError``). A TLS
+failure (certificate not trusted, handshake refused) and HTTP 401/403 are permanent: retrying cannot fix them.
+``probe()`` asks the status query of an unused message id at start-up, so a wrong CA, certificate or token stops
+the gateway before it consumes anything; an endpoint that is merely down does not.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import random
+import re
+import ssl
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 from tenacity import (
@@ -30,14 +40,27 @@ from tenacity import (
 )
 
 from gateway.circuit import CircuitBreaker
-from gateway.errors import PermanentDeliveryError, TransientDeliveryError, UnsafeXmlError
+from gateway.errors import (
+    ConfigurationError,
+    DeliveryError,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+    UnsafeXmlError,
+)
 from gateway.metrics import GatewayMetrics
 from gateway.ports import CustomsReply, Filing
 from gateway.settings import EcuapassSettings, RetrySettings
+from gateway.tls import client_context
 from gateway.xml.replies import read_reply
 
+log = logging.getLogger(__name__)
+
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
+REFUSED_STATUS = frozenset({401, 403})
 MAX_REPLY_BYTES = 5 * 1024 * 1024
+# The start-up probe asks the status of this message id, which no filing ever has (ids are UUIDv5).
+PROBE_MESSAGE_ID = "00000000-0000-0000-0000-000000000000"
+PROBE_ATTEMPTS = 3
 
 
 class HttpCustomsEndpoint:
@@ -60,11 +83,22 @@ class HttpCustomsEndpoint:
         self._breaker = breaker or CircuitBreaker(failure_threshold=2**31)
         self._metrics = metrics
         headers = {"User-Agent": "ecuapass-gateway"}
-        if settings.token is not None:
-            headers["Authorization"] = f"Bearer {settings.token.get_secret_value()}"
+        self._token = bearer_token(settings)
+        if self._token is not None:
+            headers["Authorization"] = f"Bearer {self._token}"
+        verify: ssl.SSLContext | bool = True
+        if settings.ssl_cafile or settings.ssl_certfile:
+            verify = client_context(
+                "GATEWAY_ECUAPASS__",
+                cafile=settings.ssl_cafile,
+                certfile=settings.ssl_certfile,
+                keyfile=settings.ssl_keyfile,
+            )
+        self._https = str(settings.url).lower().startswith("https:")
         self._client = httpx.AsyncClient(
             base_url=str(settings.url).rstrip("/"),
             headers=headers,
+            verify=verify,
             timeout=httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s),
             limits=httpx.Limits(
                 max_connections=settings.max_connections, max_keepalive_connections=settings.max_connections
@@ -74,6 +108,61 @@ class HttpCustomsEndpoint:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    async def probe(self) -> None:
+        """Check, before any event is consumed, that the endpoint can be talked to as configured.
+
+        Raises ``ConfigurationError`` when no filing could ever succeed: the TLS handshake fails (CA, certificate,
+        host name), the endpoint refuses the credentials (401, 403), or it closes every connection right after the
+        TLS handshake (what a server does, under TLS 1.3, with a client certificate it refuses). An endpoint that
+        is down, slow or failing (refused connections, timeouts, 5xx) is only logged: filings wait for it."""
+        url = str(self._settings.url)
+        if not self._https and self._token is not None:
+            log.warning("the bearer token goes to %s over plain HTTP", url)
+        timeout = httpx.Timeout(min(self._settings.read_timeout_s, 10.0), connect=self._settings.connect_timeout_s)
+        closed: httpx.TransportError | None = None
+        for _ in range(PROBE_ATTEMPTS):
+            try:
+                response = await self._fetch("GET", f"/api/v1/documents/{PROBE_MESSAGE_ID}", timeout=timeout)
+            except _TooLarge:
+                log.warning("customs endpoint %s answers the probe with more than %s bytes", url, MAX_REPLY_BYTES)
+                return
+            except (httpx.TransportError, ssl.SSLError) as exc:
+                refused = tls_refusal(exc)
+                if refused is not None:
+                    raise ConfigurationError(
+                        f"TLS with the customs endpoint {url} failed: {refused} (check GATEWAY_ECUAPASS__SSL_CAFILE, "
+                        "GATEWAY_ECUAPASS__SSL_CERTFILE and GATEWAY_ECUAPASS__SSL_KEYFILE)"
+                    ) from exc
+                if self._https and isinstance(exc, _CLOSED_AFTER_HANDSHAKE):
+                    closed = exc
+                    continue
+                log.warning("customs endpoint %s not reachable at start-up (%s); filings will wait for it", url, exc)
+                return
+            if response.status_code in REFUSED_STATUS:
+                raise ConfigurationError(
+                    f"the customs endpoint {url} refused the gateway's credentials at start-up "
+                    f"(HTTP {response.status_code}{self._excerpt(response)}): check GATEWAY_ECUAPASS__TOKEN or "
+                    "GATEWAY_ECUAPASS__TOKEN_FILE, and the client certificate"
+                )
+            if response.status_code >= 500:
+                log.warning("customs endpoint %s answers HTTP %s at start-up", url, response.status_code)
+            else:
+                log.info("customs endpoint %s answers (%s)", url, self._security())
+            return
+        likely = "wants a client certificate"
+        if self._settings.ssl_certfile:
+            likely = "does not trust the client certificate"
+        raise ConfigurationError(
+            f"the customs endpoint {url} closed every connection right after the TLS handshake ({closed!r}): "
+            f"it most likely {likely} (GATEWAY_ECUAPASS__SSL_CERTFILE, GATEWAY_ECUAPASS__SSL_KEYFILE)"
+        )
+
+    def _security(self) -> str:
+        if not self._https:
+            return "plain HTTP"
+        tls = "mutual TLS" if self._settings.ssl_certfile else "TLS"
+        return f"{tls}, bearer token" if self._token is not None else tls
 
     async def file(self, filing: Filing) -> CustomsReply:
         try:
@@ -173,19 +262,17 @@ class HttpCustomsEndpoint:
     async def _send(self, filing: Filing, method: str, path: str, **kwargs: object) -> httpx.Response:
         started = time.monotonic()
         try:
-            response = await self._client.request(method, path, **kwargs)  # type: ignore[arg-type]
+            response = await self._fetch(method, path, **kwargs)
             self._observe(method, str(response.status_code), started)
-        except httpx.ConnectError as exc:
+        except (httpx.TransportError, ssl.SSLError) as exc:  # a TLS alert read after the handshake escapes httpx
             self._observe(method, "error", started)
-            self._breaker.failure()
-            raise TransientDeliveryError(f"cannot connect to customs: {exc}", message_id=filing.message_id) from exc
-        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            raise self._transport_failure(filing, exc) from exc
+        except _TooLarge as exc:
             self._observe(method, "error", started)
-            self._breaker.failure()
-            raise TransientDeliveryError(
-                f"{type(exc).__name__} talking to customs: {exc}",
+            raise PermanentDeliveryError(
+                f"customs answered HTTP {exc.status_code} with more than {MAX_REPLY_BYTES} bytes",
                 message_id=filing.message_id,
-                ambiguous=not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout),
+                status_code=exc.status_code,
             ) from exc
         if response.status_code in RETRYABLE_STATUS:
             if response.status_code != 429:  # throttling is customs working as designed, not failing
@@ -198,7 +285,50 @@ class HttpCustomsEndpoint:
                 ambiguous=response.status_code != 429,
             )
         self._breaker.success()
+        if response.status_code in REFUSED_STATUS:
+            raise PermanentDeliveryError(
+                f"customs refused the gateway's credentials (HTTP {response.status_code}{self._excerpt(response)})",
+                message_id=filing.message_id,
+                status_code=response.status_code,
+            )
         return response
+
+    async def _fetch(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The response with its body read, decompressed, up to ``MAX_REPLY_BYTES`` and no further: a broken or
+        hostile server cannot fill the gateway's memory (an endless body, a compression bomb)."""
+        request = self._client.build_request(method, path, **kwargs)
+        response = await self._client.send(request, stream=True)
+        body = bytearray()
+        try:
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_REPLY_BYTES:
+                    raise _TooLarge(response.status_code)
+        finally:
+            await response.aclose()
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _BODY_HEADERS]
+        return httpx.Response(response.status_code, headers=headers, content=bytes(body), request=request)
+
+    def _excerpt(self, response: httpx.Response) -> str:
+        """A short, printable piece of an error answer (servers often say why they refused), token masked."""
+        text = response.text[: 200 + len(self._token or "")]
+        if self._token:
+            text = text.replace(self._token, "***")
+        text = " ".join(_UNPRINTABLE.sub(" ", text[:200]).split())
+        return f": {text}" if text else ""
+
+    def _transport_failure(self, filing: Filing, exc: Exception) -> DeliveryError:
+        refused = tls_refusal(exc)
+        if refused is not None:  # the same handshake fails every time: not an outage
+            return PermanentDeliveryError(f"TLS with customs failed: {refused}", message_id=filing.message_id)
+        self._breaker.failure()
+        if isinstance(exc, httpx.ConnectError):
+            return TransientDeliveryError(f"cannot connect to customs: {exc}", message_id=filing.message_id)
+        return TransientDeliveryError(
+            f"{type(exc).__name__} talking to customs: {exc}",
+            message_id=filing.message_id,
+            ambiguous=not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout),
+        )
 
     def _observe(self, method: str, status: str, started: float) -> None:
         if self._metrics:
@@ -212,8 +342,6 @@ class HttpCustomsEndpoint:
                 message_id=filing.message_id,
                 status_code=response.status_code,
             )
-        if len(response.content) > MAX_REPLY_BYTES:
-            raise PermanentDeliveryError("customs reply too large", message_id=filing.message_id)
         try:
             return read_reply(response.content)
         except UnsafeXmlError as exc:
@@ -222,6 +350,51 @@ class HttpCustomsEndpoint:
                 message_id=filing.message_id,
                 status_code=response.status_code,
             ) from exc
+
+
+def bearer_token(settings: EcuapassSettings) -> str | None:
+    """The token from the settings or from ``token_file``; problems are start-up errors that never show it."""
+    if settings.token_file is not None:
+        try:
+            token = settings.token_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise ConfigurationError(
+                f"cannot read GATEWAY_ECUAPASS__TOKEN_FILE {settings.token_file}: {reason}"
+            ) from exc
+        if not token:
+            raise ConfigurationError(f"GATEWAY_ECUAPASS__TOKEN_FILE {settings.token_file} is empty")
+    elif settings.token is not None:
+        token = settings.token.get_secret_value()
+    else:
+        return None
+    if not _TOKEN.fullmatch(token):
+        raise ConfigurationError("the bearer token holds spaces or characters an HTTP header cannot carry")
+    return token
+
+
+def tls_refusal(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error behind ``exc`` when the handshake itself was refused: the peer's certificate is not trusted,
+    or the peer sent an alert (no or bad client certificate, no common protocol). Connections merely cut short
+    (``SSLEOFError``, ``SSLZeroReturnError``, ``SSLSyscallError``) are not refusals."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError) or type(seen) is ssl.SSLError:
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+_TOKEN = re.compile(r"[\x21-\x7e]+")
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e\u00a0-\uffff]")
+_CLOSED_AFTER_HANDSHAKE = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+_BODY_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})  # of the body as sent
+
+
+class _TooLarge(Exception):
+    def __init__(self, status_code: int) -> None:
+        super().__init__(status_code)
+        self.status_code = status_code
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -7,6 +7,7 @@ render     an event's e-document XML, or its field errors
 case       one case's outcomes (acknowledgments, rejections, dead letters) in time order
 tail       every case's outcomes live, until SIGINT/SIGTERM
 docs       the AsyncAPI document of the topics, served as HTML, YAML and JSON
+bench      the benchmark: its own broker and mock, five scenarios side by side, a table and a JSON file
 """
 
 from __future__ import annotations
@@ -68,6 +69,17 @@ def _parser() -> argparse.ArgumentParser:
     mock.add_argument("--state", type=Path, default=Path("ecuapass-mock.sqlite3"), help="SQLite state file")
     mock.add_argument("--seed", type=int, help="seed of the inspection-channel draw (MOCK_SEED)")
     mock.add_argument("--decision-delay-s", type=float, help="two-stage replies: seconds until decided")
+    security = mock.add_argument_group("security (HTTPS, mutual TLS, bearer token)")
+    security.add_argument("--tls-cert", type=Path, metavar="PEM", help="serve HTTPS with this certificate")
+    security.add_argument("--tls-key", type=Path, metavar="PEM", help="the certificate's private key")
+    security.add_argument(
+        "--tls-client-ca", type=Path, metavar="PEM", help="require client certificates signed by this CA"
+    )
+    security.add_argument(
+        "--require-token",
+        metavar="TOKEN|FILE",
+        help="answer 401 without this bearer token (a file holding it keeps it out of the process list)",
+    )
     faults = mock.add_argument_group("fault injection (also MOCK_FAULTS__* variables and PUT /admin/faults)")
     for flag, kind, text in (
         ("--fault-seed", int, "seed of the fault draws"),
@@ -120,6 +132,24 @@ def _parser() -> argparse.ArgumentParser:
     form.add_argument("--pretty", action="store_true", help="the readable form, even when stdout is not a terminal")
     tail.add_argument("--from-beginning", action="store_true", help="start from the topics' beginning, not now")
     tail.set_defaults(command=_tail)
+
+    bench = commands.add_parser("bench", help="the benchmark (own broker and mock): a table and a JSON file")
+    bench.add_argument(
+        "--scenario",
+        action="append",
+        choices=["broker", "instant", "mock", "slow", "naive"],
+        help="run only this scenario (repeatable; default: all five)",
+    )
+    size = bench.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="tiny sizes: checks the machinery, not the speed")
+    size.add_argument("--events", type=int, help="events per scenario, instead of each scenario's default")
+    size.add_argument("--scale", type=float, default=1.0, help="multiply each scenario's default size")
+    bench.add_argument("--json", type=Path, default=Path("bench-results.json"), help="where the figures go")
+    bench.add_argument("--paced-seconds", type=float, help="length of the latency phase (default 8)")
+    bench.add_argument("--in-flight", type=int, default=200, help="the gateway's in-flight limit (default 200)")
+    bench.add_argument("--keep-logs", type=Path, metavar="DIR", help="keep the processes' logs in DIR")
+    bench.add_argument("--profile", type=Path, metavar="DIR", help="py-spy profiles of the bursts (needs py-spy)")
+    bench.set_defaults(command=_bench)
     return parser
 
 
@@ -178,7 +208,7 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
 
 def _mock(args: argparse.Namespace, _: Settings) -> int:
     from adapters.ecuapass_mock.faults import FaultInjector
-    from adapters.ecuapass_mock.server import bind, serve
+    from adapters.ecuapass_mock.server import MockTls, bind, serve
     from adapters.ecuapass_mock.settings import MockSettings
     from adapters.ecuapass_mock.store import FilingStore
     from gateway.signals import StopSignal
@@ -192,17 +222,26 @@ def _mock(args: argparse.Namespace, _: Settings) -> int:
     if args.fault_seed is not None:
         fault_flags["seed"] = args.fault_seed
     faults = base.faults.model_validate(base.faults.model_dump() | fault_flags)
+    if (args.tls_cert is None) != (args.tls_key is None) or (args.tls_client_ca and not args.tls_cert):
+        raise ConfigurationError("--tls-cert and --tls-key go together, and --tls-client-ca needs them")
+    tls = MockTls(args.tls_cert, args.tls_key, args.tls_client_ca) if args.tls_cert else None
+    if tls is not None:
+        tls.check()
+    token = _token_argument(args.require_token)
 
     async def main() -> None:
         store = FilingStore(args.state)
         sock = bind(args.host, args.port)
         stop = asyncio.Event()
-        print(f"Mock Ecuapass on http://{args.host}:{sock.getsockname()[1]} (state {args.state})", flush=True)
+        scheme = "https" if tls else "http"
+        print(f"Mock Ecuapass on {scheme}://{args.host}:{sock.getsockname()[1]} (state {args.state})", flush=True)
         server = asyncio.create_task(
             serve(
                 sock,
                 store,
                 stop,
+                tls=tls,
+                require_token=token,
                 seed=base.seed if args.seed is None else args.seed,
                 faults=FaultInjector(faults),
                 decision_delay_s=base.decision_delay_s if args.decision_delay_s is None else args.decision_delay_s,
@@ -216,6 +255,17 @@ def _mock(args: argparse.Namespace, _: Settings) -> int:
 
     asyncio.run(main())
     return 0
+
+
+def _token_argument(value: str | None) -> str | None:
+    """``--require-token``: the token itself, or a file that holds it."""
+    if value is None:
+        return None
+    path = Path(value)
+    token = path.read_text(encoding="utf-8").strip() if path.is_file() else value
+    if not token:
+        raise ConfigurationError(f"--require-token: {path} is empty")
+    return token
 
 
 def _render(args: argparse.Namespace, _: Settings) -> int:
@@ -310,6 +360,22 @@ def _case(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     Printer(json_lines=args.json).case(args.case_id, entries)
     return 0
+
+
+def _bench(args: argparse.Namespace, _: Settings) -> int:
+    from gateway.bench.command import bench
+
+    return bench(
+        args.scenario,
+        events=args.events,
+        scale=args.scale,
+        quick=args.quick,
+        json_path=args.json,
+        keep_logs=args.keep_logs,
+        paced_seconds=args.paced_seconds,
+        max_in_flight=args.in_flight,
+        profile_dir=args.profile,
+    )
 
 
 def _tail(args: argparse.Namespace, settings: Settings) -> int:

@@ -36,6 +36,12 @@ from gateway.tracing import current_traceparent, tracer
 
 log = logging.getLogger(__name__)
 
+# Outcomes carry the record's key (and dead letters a copy of it in a header): keys are case ids, a longer one is
+# refused. A dead letter of a record too large keeps only its beginning, enough to see whose it was: the whole record
+# could exceed what the broker takes, and an outcome that cannot be published stops its partition.
+MAX_KEY_BYTES = 1024
+TOO_LARGE_KEPT_BYTES = 4096
+
 
 @dataclass(frozen=True, slots=True)
 class InboundRecord:
@@ -87,8 +93,13 @@ class Pipeline:
     async def _process(self, record: InboundRecord) -> Outcome:
         log.debug("payload %r", record.value[:4096])
         try:
-            if len(record.value) > self._max_event_bytes:
-                raise UndecodableEvent("too_large", detail=f"{len(record.value)} bytes > {self._max_event_bytes}")
+            if len(record.value) > self._max_event_bytes or len(record.key or b"") > MAX_KEY_BYTES:
+                raise UndecodableEvent(
+                    "too_large",
+                    detail=f"value of {len(record.value)} bytes (at most {self._max_event_bytes}), key of "
+                    f"{len(record.key or b'')} (at most {MAX_KEY_BYTES}); the dead letter keeps the first "
+                    f"{TOO_LARGE_KEPT_BYTES} bytes of the value and {MAX_KEY_BYTES} of the key",
+                )
             event = decode(record.value)
             add_event_context(event_id=event.id, case_id=event.subject, correlation_id=event.correlationid)
             with tracer.start_as_current_span("map"):
@@ -204,9 +215,12 @@ class Pipeline:
         case_id: str | None = None,
         detail: str | None = None,
     ) -> DeadLetter:
+        value, key = record.value, record.key
+        if reason == "too_large":
+            value, key = value[:TOO_LARGE_KEPT_BYTES], key[:MAX_KEY_BYTES] if key is not None else None
         return DeadLetter(
-            value=record.value,
-            key=record.key,
+            value=value,
+            key=key,
             reason=reason,
             error_class=type(exc).__name__,
             detail=(str(exc) if detail is None else detail)[:1000],

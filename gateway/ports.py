@@ -71,6 +71,10 @@ class CustomsReply:
 
 
 class CustomsEndpoint(Protocol):
+    async def probe(self) -> None:
+        """At start-up: raise ``ConfigurationError`` when no filing could succeed as configured (TLS, credentials)."""
+        ...
+
     async def file(self, filing: Filing) -> CustomsReply:
         """File one document and return customs' final answer (accepted or rejected)."""
         ...

@@ -13,6 +13,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Room a dead letter's dlq.* headers take above the record they carry (they hold far less).
+DEAD_LETTER_HEADROOM = 16_384
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -81,6 +84,16 @@ class EcuapassSettings(_Section):
     read_timeout_s: float = Field(30.0, gt=0, description="Time allowed for the endpoint's answer.")
     max_connections: int = Field(100, ge=1, description="Connection pool size towards the endpoint.")
     token: SecretStr | None = Field(None, description="Bearer token sent to the endpoint (never logged).")
+    token_file: Path | None = Field(
+        None, description="File holding the bearer token instead (a mounted secret; surrounding whitespace ignored)."
+    )
+    ssl_cafile: Path | None = Field(
+        None, description="PEM file of the CA that signed the endpoint's certificate (default: the system's CAs)."
+    )
+    ssl_certfile: Path | None = Field(None, description="PEM client certificate, for mutual TLS with the endpoint.")
+    ssl_keyfile: Path | None = Field(
+        None, description="PEM private key of the client certificate, unencrypted (default: in the certificate file)."
+    )
     prefer_async: bool = Field(
         False, description="Ask for two-stage replies (reception first) and poll the status query for the decision."
     )
@@ -88,6 +101,16 @@ class EcuapassSettings(_Section):
     decision_timeout_s: float = Field(
         300.0, gt=0, description="Longest wait for customs' decision on a received document."
     )
+
+    @model_validator(mode="after")
+    def _consistent_credentials(self) -> EcuapassSettings:
+        if self.token is not None and self.token_file is not None:
+            raise ValueError("give the bearer token as token or as token_file, not both")
+        if self.ssl_keyfile is not None and self.ssl_certfile is None:
+            raise ValueError("ssl_keyfile needs ssl_certfile")
+        if (self.ssl_cafile or self.ssl_certfile) and self.url.scheme != "https":
+            raise ValueError("ssl_cafile and ssl_certfile need an https:// url")
+        return self
 
 
 class RetrySettings(_Section):
@@ -104,7 +127,10 @@ class ProcessingSettings(_Section):
     batch_max_records: int = Field(500, ge=1, description="Most records taken from Kafka in one poll.")
     batch_timeout_ms: int = Field(100, ge=1, description="Longest wait to fill a poll.")
     max_event_bytes: int = Field(
-        1_048_576, ge=1_024, description="Larger input records go to the dead-letter topic unread."
+        1_032_192,
+        ge=1_024,
+        description="Larger input records go to the dead-letter topic unread, cut to their first 4 KiB. At most "
+        "`GATEWAY_KAFKA__MAX_MESSAGE_BYTES` less 16 KiB, so that a dead letter, headers included, always fits.",
     )
     publish_retry_s: float = Field(
         1.0, gt=0, description="Pause before publishing an outcome again after the broker refused it."
@@ -168,6 +194,17 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "text"] = Field(
         "auto", description="`json`: one JSON object per line; `text`: for a person; `auto`: text on a terminal."
     )
+
+    @model_validator(mode="after")
+    def _dead_letters_fit(self) -> Settings:
+        # A dead letter is the record plus its dlq.* headers; one the broker refuses would stop its partition.
+        room = self.kafka.max_message_bytes - DEAD_LETTER_HEADROOM
+        if self.processing.max_event_bytes > room:
+            raise ValueError(
+                f"processing.max_event_bytes must leave {DEAD_LETTER_HEADROOM} bytes under kafka.max_message_bytes "
+                f"for a dead letter's headers: at most {room}"
+            )
+        return self
 
 
 def settings_table() -> str:

@@ -11,12 +11,17 @@
     POST /admin/reset                            forget every filing and clear the faults
     GET  /metrics, GET /healthz
 
+The API routes (``/api/v1/...``) answer 401 without the bearer token given as ``require_token``, and 403 without a
+client certificate when ``client_certificates`` (the server asks for them, see ``server.py``); the admin, metrics
+and health routes are the mock's own tooling and stay open.
+
 What customs does with a document is ``filing.py``; which bad day it has is ``faults.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -48,9 +53,12 @@ def create_app(
     seed: int = 51,
     faults: FaultInjector | None = None,
     decision_delay_s: float = 0.0,
+    require_token: str | None = None,
+    client_certificates: bool = False,
 ) -> Starlette:
     """The ASGI app over ``store``. ``seed`` makes the inspection-channel draw reproducible; the server that runs
-    the app sets ``app.state.abort`` to a function that resets a request's connection (see ``server.py``)."""
+    the app sets ``app.state.abort`` to a function that resets a request's connection, and
+    ``app.state.client_certificate`` to one that tells whether it came with a client certificate (``server.py``)."""
     now = clock or (lambda: datetime.now(UTC))
     injector = faults or FaultInjector()
     metrics = MockMetrics()
@@ -58,6 +66,21 @@ def create_app(
 
     def abort(request: Request) -> None:
         app.state.abort(request)
+
+    def refused(request: Request, route: str) -> Response | None:
+        """403 without a client certificate, 401 without the bearer token; ``None`` when the caller may go on."""
+        if client_certificates and not app.state.client_certificate(request):
+            return _counted(metrics, route, JSONResponse({"error": "client certificate required"}, status_code=403))
+        if require_token is not None:
+            scheme, _, given = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), require_token.encode()):
+                answer = JSONResponse(
+                    {"error": "missing or invalid bearer token"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="ecuapass-mock"'},
+                )
+                return _counted(metrics, route, answer)
+        return None
 
     async def injected(request: Request, draw: Draw, route: str) -> Response | None:
         """The response a fault replaces the real one with (``None``: no fault, or only latency)."""
@@ -88,6 +111,8 @@ def create_app(
 
     async def _file_route(request: Request) -> Response:
         started = time.monotonic()
+        if (refusal := refused(request, "file")) is not None:
+            return refusal
         body = await request.body()
         draw = injector.draw(now(), filing=True)
         faulted = await injected(request, draw, "file")
@@ -124,6 +149,8 @@ def create_app(
         return _counted(metrics, "file", Response(answer, media_type=XML))
 
     async def status_route(request: Request) -> Response:
+        if (refusal := refused(request, "status")) is not None:
+            return refusal
         faulted = await injected(request, injector.draw(now(), filing=False), "status")
         if faulted is not None:
             return faulted
@@ -183,6 +210,7 @@ def create_app(
         ]
     )
     app.state.abort = lambda request: None  # replaced by the server that runs the app
+    app.state.client_certificate = lambda request: False  # likewise
     return app
 
 

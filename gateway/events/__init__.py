@@ -3,19 +3,28 @@
 ``decode(raw)`` is the one way in: bytes of a Kafka record to a typed, validated event, or a
 ``gateway.errors.UndecodableEvent`` (dead letter) or ``gateway.errors.InvalidEvent`` (rejection).
 A new document is a new event class here, added to the ``CaseEvent`` union.
+
+Hostile input: a member named twice in one JSON object is refused (``GW-DUPLICATE_KEY``, a rejection naming it):
+Pydantic keeps the last silently, other readers the first, so the publisher and the gateway could act on two
+different events. A rejection lists at most ``MAX_REPORTED_ERRORS`` errors and cuts long paths, so that it stays a
+small record whatever the event; an ``id`` or ``source`` the gateway could not echo safely (too long, control
+characters) makes the record a dead letter (``not_a_cloudevent``), and an unusable ``subject`` is not echoed.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+import json
+import re
+from collections import Counter
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from gateway.errors import InvalidEvent, UndecodableEvent
 from gateway.events.authorization import AuthorizationRequested
-from gateway.events.envelope import SCHEMA_PREFIX, CaseEventBase, CloudEvent
+from gateway.events.envelope import SCHEMA_PREFIX, CaseEventBase, CloudEvent, EventId, SourceUri
 from gateway.events.export_declaration import ExportDeclarationSubmitted
-from gateway.events.validation import field_errors
+from gateway.events.validation import FieldError, field_errors, json_path
 from gateway.events.warehouse_entry import WarehouseEntryRegistered
 
 # The union of every case event, discriminated by ``type``.
@@ -32,6 +41,9 @@ def event_type(cls: type[CaseEventBase]) -> str:
 
 EVENT_TYPES: frozenset[str] = frozenset(event_type(cls) for cls in CASE_EVENTS)
 _CASE_EVENT: TypeAdapter[CaseEvent] = TypeAdapter(CaseEvent)
+MAX_REPORTED_ERRORS = 100
+MAX_PATH_CHARS = 256
+_CASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 
 
 class _Attributes(BaseModel):
@@ -39,15 +51,15 @@ class _Attributes(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     specversion: Literal["1.0"]
-    id: Annotated[str, Field(min_length=1)]
-    source: Annotated[str, Field(min_length=1)]
+    id: EventId  # echoed in the rejection: the same limits as a valid event's
+    source: SourceUri
     type: str
 
 
 def decode(raw: bytes) -> CaseEvent:
     """Validate one record's value; every problem of a known event is reported at once."""
     try:
-        return _CASE_EVENT.validate_json(raw, strict=True)
+        event = _CASE_EVENT.validate_json(raw, strict=True)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         if first["type"] == "json_invalid":
@@ -56,15 +68,89 @@ def decode(raw: bytes) -> CaseEvent:
         if attributes.type not in EVENT_TYPES:
             raise UndecodableEvent("unknown_type", detail=attributes.type) from exc
         # A union's error locations start with the discriminator's value; drop it so paths match the event.
-        errors = field_errors(exc, skip=1)
+        errors = [*field_errors(exc, skip=1), *duplicate_keys(raw)]
         subject = getattr(attributes, "subject", None)
         raise InvalidEvent(
-            errors,
+            _bounded(errors),
             event_id=attributes.id,
             event_type=attributes.type,
             source=attributes.source,
-            subject=subject if isinstance(subject, str) else None,
+            subject=subject if isinstance(subject, str) and _CASE_ID.fullmatch(subject) else None,
         ) from exc
+    duplicates = duplicate_keys(raw)
+    if duplicates:
+        raise InvalidEvent(
+            _bounded(duplicates), event_id=event.id, event_type=event.type, source=event.source, subject=event.subject
+        )
+    return event
+
+
+def duplicate_keys(raw: bytes) -> list[FieldError]:
+    """An error for each member named twice in one object. Only called on JSON Pydantic has read: its parser
+    refuses what would make this one fail (nesting deeper than 200, numbers out of range, invalid UTF-8)."""
+    twice: list[_Members] = []
+
+    def members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        unique = dict(pairs)
+        if len(unique) == len(pairs):
+            return unique
+        repeated = _Members(unique)
+        repeated.twice = [name for name, count in Counter(name for name, _ in pairs).items() if count > 1]
+        twice.append(repeated)
+        return repeated
+
+    tree = json.loads(raw, object_pairs_hook=members, parse_int=str)  # str: no conversion, no digit limit
+    return _duplicate_errors(tree, ()) if twice else []
+
+
+class _Members(dict[str, Any]):
+    """A JSON object that held some names twice."""
+
+    twice: list[str]
+
+
+def _duplicate_errors(value: Any, location: tuple[str | int, ...]) -> list[FieldError]:
+    errors = []
+    if isinstance(value, dict):
+        for name in getattr(value, "twice", ()):
+            errors.append(
+                FieldError(
+                    code="GW-DUPLICATE_KEY",
+                    path=json_path((*location, name)),
+                    value=name[:200],
+                    message_es="El miembro aparece más de una vez en el mismo objeto JSON.",
+                    message_en="This member appears more than once in the same JSON object: readers disagree on "
+                    "which one counts.",
+                )
+            )
+        for name, item in value.items():
+            errors += _duplicate_errors(item, (*location, name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            errors += _duplicate_errors(item, (*location, index))
+    return errors
+
+
+def _bounded(errors: list[FieldError]) -> list[FieldError]:
+    """A rejection stays small whatever the event: at most ``MAX_REPORTED_ERRORS`` errors, paths cut."""
+    shown = [
+        error
+        if len(error.path) <= MAX_PATH_CHARS
+        else error.model_copy(update={"path": error.path[: MAX_PATH_CHARS - 1] + "…"})
+        for error in errors[:MAX_REPORTED_ERRORS]
+    ]
+    if len(errors) > MAX_REPORTED_ERRORS:
+        more = len(errors) - MAX_REPORTED_ERRORS
+        shown.append(
+            FieldError(
+                code="GW-TOO_MANY_ERRORS",
+                path="",
+                value=len(errors),
+                message_es=f"El evento tiene {more} errores más, no listados.",
+                message_en=f"The event has {more} more errors, not listed.",
+            )
+        )
+    return shown
 
 
 def _attributes(raw: bytes) -> _Attributes:

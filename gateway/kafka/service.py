@@ -32,7 +32,7 @@ from opentelemetry.trace import SpanKind
 
 from gateway.circuit import CircuitBreaker, State
 from gateway.kafka.flow import CaseScheduler, OffsetTracker, Partition
-from gateway.kafka.security import broker_security
+from gateway.kafka.security import broker_security, check_connection, kafka_errors
 from gateway.kafka.topics import ensure_topics
 from gateway.logs import event_context
 from gateway.metrics import GatewayMetrics
@@ -98,6 +98,7 @@ class Gateway:
             heartbeat_interval_ms=kafka.heartbeat_interval_ms,
             max_partition_fetch_bytes=max(1_048_576, processing.max_event_bytes * 2),
             listener=_Rebalance(self),
+            decoder=_undecoded,
             title="case-events",
             description="Canonical régimen-51 case events (CloudEvents 1.0, structured JSON), keyed by case id.",
         )
@@ -135,9 +136,12 @@ class Gateway:
     # -- lifecycle ------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        await self._endpoint.probe()
+        await check_connection(self.settings.kafka)
         if self.settings.topics.create_missing:
             await ensure_topics(self.settings)
-        await self.broker.start()
+        async with kafka_errors(self.settings.kafka):
+            await self.broker.start()
         self._housekeeping = asyncio.create_task(self._housekeep(), name="gateway-housekeeping")
         if self.settings.ops.enabled:
             self.ops = OpsServer(self, self.settings.ops.host, self.settings.ops.port)
@@ -166,7 +170,10 @@ class Gateway:
             self._housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._housekeeping
-        await self.commit()
+        try:  # aiokafka waits for a coordinator without end: with the broker gone, this would never return
+            await asyncio.wait_for(self.commit(), self.settings.kafka.request_timeout_ms / 1000)
+        except TimeoutError:
+            log.warning("the last commit timed out: events finished since the one before will be delivered again")
         await self.broker.stop()
         await self._endpoint.aclose()
         if self.ops is not None:
@@ -361,6 +368,13 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         await self._gateway._partitions_assigned(set(assigned))
+
+
+async def _undecoded(message: Any) -> None:
+    """The handler reads the raw records; FastStream must not parse them first. It would JSON-decode every body
+    of the poll, and one record that breaks ``json.loads`` (5000 levels deep, or not JSON under a JSON
+    content-type header) would fail the whole poll before the gateway saw it: records lost, not dead-lettered."""
+    return None
 
 
 def _headers(record: ConsumerRecord) -> dict[str, str]:

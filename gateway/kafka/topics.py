@@ -8,7 +8,7 @@ import logging
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from gateway.kafka.security import client_security
+from gateway.kafka.security import client_security, kafka_errors
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,8 +27,9 @@ async def ensure_topics(settings: Settings) -> list[str]:
         request_timeout_ms=settings.kafka.request_timeout_ms,
         **client_security(settings.kafka),
     )
-    await admin.start()
     try:
+        async with kafka_errors(settings.kafka):
+            await admin.start()
         existing = set(await admin.list_topics())
         missing = [name for name in topic_names(settings) if name not in existing]
         if missing:

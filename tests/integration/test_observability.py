@@ -52,14 +52,16 @@ def _value(samples: dict[str, float], name: str, **labels: str) -> float:
 
 
 async def test_metrics_move_as_events_flow(broker: TansuBroker, example_by_name: dict[str, Example]) -> None:
-    faults = FaultSettings(seed=4, error_rate=0.5)  # seed 4: the first draws are errors
-    with MockServer(faults=FaultInjector(faults)) as mock:
+    injector = FaultInjector(FaultSettings())
+    with MockServer(faults=injector) as mock:
         settings = make_settings(
             broker.bootstrap_servers, mock.url, retry=RetrySettings(max_attempts=20, initial_backoff_s=0.01)
         )
         await ensure_topics(settings)
         gateway = build_gateway(settings)
         await gateway.start()
+        # After the start-up probe (a status query), so that every fault hits a filing; seed 4: the first are errors.
+        injector.configure(FaultSettings(seed=4, error_rate=0.5))
         try:
             assert gateway.ops is not None
             before = _samples((await _get(f"{gateway.ops.url}/metrics")).text)

@@ -1,0 +1,59 @@
+"""``ecuapass-gateway bench``: run the scenarios, print the table and the targets, write the JSON file.
+
+Exit 0 whenever the benchmark ran, whatever the figures (it is a benchmark, not a test); 1 when a scenario could
+not run at all (a process did not start, the mock refused a prerequisite).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from gateway.bench import procfs, report
+from gateway.bench.profile import py_spy
+from gateway.bench.run import run
+from gateway.bench.scenarios import PACED_SECONDS, SESSION_TIMEOUT_MS, Options, select
+
+
+def bench(
+    keys: list[str] | None = None,
+    *,
+    events: int | None = None,
+    scale: float = 1.0,
+    quick: bool = False,
+    json_path: Path | None = Path("bench-results.json"),
+    keep_logs: Path | None = None,
+    paced_seconds: float | None = None,
+    max_in_flight: int = 200,
+    profile_dir: Path | None = None,
+) -> int:
+    options = Options(
+        scenarios=select(keys, scale=scale, events=events, quick=quick),
+        json_path=json_path,
+        paced_seconds=paced_seconds if paced_seconds is not None else (1.0 if quick else PACED_SECONDS),
+        quick=quick,
+        keep_logs=keep_logs,
+        max_in_flight=max_in_flight,
+        profile_dir=profile_dir,
+        session_timeout_ms=1_000 if quick else SESSION_TIMEOUT_MS,
+    )
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    if profile_dir is not None:
+        py_spy()  # fail now, not after the first scenario
+    facts = report.environment_facts()
+    machine = facts["machine"]
+    progress(
+        f"ecuapass-gateway bench on {machine['cores']} cores ({machine['cpu_model']}), load average "
+        f"{' '.join(f'{v:.2f}' for v in procfs.load_average())}"
+    )
+    results = facts | asyncio.run(run(options, progress))
+    results["targets"] = report.targets(results)
+    print(report.table(results))
+    if json_path is not None:
+        report.write_json(results, json_path)
+        print(f"\nfigures, settings, machine and versions in {json_path}")
+    return 1 if any("error" in scenario for scenario in results["scenarios"]) else 0

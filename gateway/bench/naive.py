@@ -1,0 +1,96 @@
+"""Scenario 5's system under test: the obvious FastStream handler, one event at a time.
+
+``python -m gateway.bench.naive`` is what one writes first: a (non-batch) FastStream subscriber with
+``AckPolicy.ACK`` whose handler runs the same pipeline as the gateway (decode, validate, map, XSD-validate, file
+over HTTP with the same adapter and retries), awaits the publication of the outcome, and lets FastStream commit
+after it returns. One event is in flight at a time, so its throughput is about 1 / (latency of one event). Same
+``GATEWAY_*`` settings as the gateway. Prints ``ready`` once its partitions are assigned; stops on SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from adapters.http_customs_endpoint import HttpCustomsEndpoint
+from gateway import logs, tracing
+from gateway.outcomes import Acknowledgment, DeadLetter, Outcome
+from gateway.pipeline import InboundRecord, Pipeline
+from gateway.settings import Settings
+from gateway.signals import StopSignal
+
+ASSIGNMENT_TIMEOUT_S = 120.0
+
+
+def _message(settings: Settings, outcome: Outcome) -> tuple[str, bytes, bytes | None, dict[str, str]]:
+    topics = settings.topics
+    if isinstance(outcome, DeadLetter):
+        headers = outcome.headers | {"dlq.reason": outcome.reason, "dlq.detail": outcome.detail}
+        return topics.dlq, outcome.value, outcome.key, headers
+    topic = topics.acks if isinstance(outcome, Acknowledgment) else topics.rejections
+    headers = {"content-type": "application/cloudevents+json; charset=utf-8"}
+    return topic, outcome.model_dump_json().encode(), outcome.subject.encode(), headers
+
+
+async def serve(settings: Settings) -> None:
+    kafka = settings.kafka
+    endpoint = HttpCustomsEndpoint(settings.ecuapass, settings.retry)
+    pipeline = Pipeline(endpoint, source=settings.source, max_event_bytes=settings.processing.max_event_bytes)
+    broker = KafkaBroker(kafka.bootstrap_servers, client_id=kafka.client_id, logger=logging.getLogger("naive.broker"))
+    subscriber = broker.subscriber(
+        settings.topics.input,
+        group_id=kafka.group_id,
+        ack_policy=AckPolicy.ACK,
+        auto_offset_reset=kafka.auto_offset_reset,
+        session_timeout_ms=kafka.session_timeout_ms,
+        heartbeat_interval_ms=kafka.heartbeat_interval_ms,
+    )
+
+    @subscriber
+    async def handle(message: KafkaMessage) -> None:
+        record = message.raw_message
+        assert isinstance(record, ConsumerRecord)  # a single-record subscriber
+        inbound = InboundRecord(
+            value=record.value or b"",
+            key=record.key,
+            headers={k: v.decode("utf-8", "replace") for k, v in record.headers or ()},
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
+        outcome = await pipeline.process(inbound)
+        topic, value, key, headers = _message(settings, outcome)
+        await broker.publish(value, topic, key=key, headers=headers)
+
+    with StopSignal() as stop:
+        await broker.start()
+        try:
+            deadline = time.monotonic() + ASSIGNMENT_TIMEOUT_S
+            while subscriber.consumer is None or not subscriber.consumer.assignment():
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no partition assigned in {ASSIGNMENT_TIMEOUT_S} s")
+                await asyncio.sleep(0.05)
+            print("ready", flush=True)
+            await stop.wait()
+        finally:
+            await broker.stop()
+            await endpoint.aclose()
+
+
+def main() -> int:
+    settings = Settings()
+    logs.configure(settings)
+    tracing.setup(settings.tracing)
+    asyncio.run(serve(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
