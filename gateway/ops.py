@@ -51,7 +51,7 @@ class OpsServer:
     """uvicorn in the gateway's own event loop, on a socket bound before it starts (port 0: a free one)."""
 
     def __init__(self, gateway: Gateway, host: str, port: int) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.url = f"http://{host}:{self._sock.getsockname()[1]}"
