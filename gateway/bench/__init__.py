@@ -15,5 +15,4 @@ and prints figures; it never fails on a time. ``docs/benchmarks.md`` has the met
     passthrough.py   scenario 1's system: aiokafka consume -> produce
     runner.py        scenario 2's system: the gateway with an in-process endpoint that accepts at once
     naive.py         scenario 5's system: the obvious FastStream handler, one event at a time
-    mock.py          the mock endpoint's process, as the benchmark runs it
 """

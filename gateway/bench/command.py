@@ -1,19 +1,37 @@
 """``ecuapass-gateway bench``: run the scenarios, print the table and the targets, write the JSON file.
 
 Exit 0 whenever the benchmark ran, whatever the figures (it is a benchmark, not a test); 1 when a scenario could
-not run at all (a process did not start, the mock refused a prerequisite).
+not run at all (a process did not start, the mock refused a prerequisite); 130 when interrupted (SIGINT, SIGTERM),
+after stopping every process it started.
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from gateway.bench import procfs, report
 from gateway.bench.profile import py_spy
 from gateway.bench.run import run
 from gateway.bench.scenarios import PACED_SECONDS, SESSION_TIMEOUT_MS, Options, select
+
+
+async def _interruptible(options: Options, progress: Callable[[str], None]) -> dict[str, Any]:
+    """``run``, cancelled by SIGINT or SIGTERM: each scenario then stops what it started (its ``finally``)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        return await run(options, progress)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 def bench(
@@ -30,7 +48,6 @@ def bench(
 ) -> int:
     options = Options(
         scenarios=select(keys, scale=scale, events=events, quick=quick),
-        json_path=json_path,
         paced_seconds=paced_seconds if paced_seconds is not None else (1.0 if quick else PACED_SECONDS),
         quick=quick,
         keep_logs=keep_logs,
@@ -50,7 +67,11 @@ def bench(
         f"ecuapass-gateway bench on {machine['cores']} cores ({machine['cpu_model']}), load average "
         f"{' '.join(f'{v:.2f}' for v in procfs.load_average())}"
     )
-    results = facts | asyncio.run(run(options, progress))
+    try:
+        results = facts | asyncio.run(_interruptible(options, progress))
+    except asyncio.CancelledError:
+        progress("interrupted: every process the benchmark started has been stopped")
+        return 130
     results["targets"] = report.targets(results)
     print(report.table(results))
     if json_path is not None:

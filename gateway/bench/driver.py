@@ -28,10 +28,9 @@ TICK_S = 0.005
 
 @dataclass(slots=True)
 class Outcome:
-    topic: str
+    kind: str  # accepted, rejected, dead_letter: which topic it came from
     timestamp_ms: int
     value: bytes
-    headers: tuple[tuple[str, bytes], ...]
 
 
 @dataclass(slots=True)
@@ -94,7 +93,7 @@ class Collector:
 
     def __init__(self, settings: Settings) -> None:
         topics = settings.topics
-        self._topics = [topics.acks, topics.rejections, topics.dlq]
+        self._kinds = {topics.acks: "accepted", topics.rejections: "rejected", topics.dlq: "dead_letter"}
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.kafka.bootstrap_servers,
             enable_auto_commit=False,
@@ -111,7 +110,7 @@ class Collector:
         await self._consumer.topics()  # refresh metadata
         partitions = [
             TopicPartition(topic, p)
-            for topic in self._topics
+            for topic in self._kinds
             for p in sorted(self._consumer.partitions_for_topic(topic) or ())
         ]
         self._consumer.assign(partitions)
@@ -123,8 +122,7 @@ class Collector:
             batches = await self._consumer.getmany(timeout_ms=200, max_records=5_000)
             for tp, records in batches.items():
                 self.phase.outcomes += [
-                    Outcome(tp.topic, record.timestamp, record.value or b"", tuple(record.headers or ()))
-                    for record in records
+                    Outcome(self._kinds[tp.topic], record.timestamp, record.value or b"") for record in records
                 ]
             if batches:
                 self._arrived.set()

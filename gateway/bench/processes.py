@@ -121,11 +121,16 @@ def python(*args: str) -> list[str]:
     return [sys.executable, *args]
 
 
+def clean_environment() -> dict[str, str]:
+    """This process's environment without the gateway's and the mock's settings (``GATEWAY_*``, ``MOCK_*``): a
+    child gets only what the benchmark gives it."""
+    return {key: value for key, value in os.environ.items() if not key.startswith(("GATEWAY_", "MOCK_"))}
+
+
 def environment(settings: Settings, **extra: str) -> dict[str, str]:
-    """The ``GATEWAY_*`` variables of ``settings`` (the ones the benchmark sets), over this process's environment
-    without any ``GATEWAY_*`` of its own."""
+    """The ``GATEWAY_*`` variables of ``settings`` (the ones the benchmark sets) over ``clean_environment()``."""
     k, t, p = settings.kafka, settings.topics, settings.processing
-    env = {key: value for key, value in os.environ.items() if not key.startswith("GATEWAY_")}
+    env = clean_environment()
     env |= {
         "GATEWAY_KAFKA__BOOTSTRAP_SERVERS": k.bootstrap_servers,
         "GATEWAY_KAFKA__GROUP_ID": k.group_id,

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from gateway.errors import ConfigurationError
 
-_LOCATION = re.compile(r" \((?:[^()]*/)?(?:site-packages/)?([^()]*)\)$")
+_LOCATION = re.compile(r" \(([^()]*)\)$")
+_ROOT = str(Path(__file__).resolve().parents[2]) + "/"
 
 
 def py_spy() -> str:
@@ -60,6 +61,19 @@ class Profiler:
             await process.wait()
 
 
+def _short(match: re.Match[str]) -> str:
+    """Locations as py-spy shortens them (``httpcore/_async/connection_pool.py:294``); the absolute paths it keeps
+    are shortened the same way: after ``site-packages/``, relative to the project, or the file name."""
+    location = match.group(1)
+    if "site-packages/" in location:
+        location = location.rsplit("site-packages/", 1)[1]
+    elif location.startswith(_ROOT):
+        location = location[len(_ROOT) :]
+    elif location.startswith("/"):
+        location = location.rsplit("/", 1)[-1]
+    return f" ({location})"
+
+
 def summary(path: Path, top: int = 25) -> dict[str, object]:
     """Samples, and the frames present in the largest share of them (inclusive), e.g. ``"map_event
     (gateway/documents.py:83)": 26.3``; the event loop's own frames are left out."""
@@ -73,7 +87,7 @@ def summary(path: Path, top: int = 25) -> dict[str, object]:
             continue
         samples = int(number)
         total += samples
-        for frame in {_LOCATION.sub(r" (\1)", frame) for frame in stack.split(";")}:
+        for frame in {_LOCATION.sub(_short, frame) for frame in stack.split(";")}:
             counts[frame] += samples
     skipped = ("asyncio/", "<frozen runpy>", "<module>", "runners.py", "events.py", "base_events.py")
     frames = {

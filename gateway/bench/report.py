@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from gateway.bench import procfs
+from gateway.devstack.broker import tansu_binary
+from gateway.errors import ConfigurationError
 
 PACKAGES = (
     "ecuapass-gateway",
@@ -41,11 +43,9 @@ def versions() -> dict[str, str | None]:
 
 
 def _tansu_version() -> str | None:
-    from gateway.devstack.broker import tansu_binary
-
     try:
         output = subprocess.run([str(tansu_binary()), "--version"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError, Exception):
+    except (OSError, subprocess.SubprocessError, ConfigurationError):
         return None
     return output.stdout.strip().removeprefix("tansu ").strip() or None
 

@@ -20,6 +20,7 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -34,7 +35,7 @@ import httpx
 from gateway.bench import procfs
 from gateway.bench.driver import Collector, Phase, Publisher, answered
 from gateway.bench.prerequisites import file_prerequisites
-from gateway.bench.processes import Child, environment, python
+from gateway.bench.processes import Child, clean_environment, environment, python
 from gateway.bench.profile import Profiler, summary
 from gateway.bench.scenarios import Options, Scenario
 from gateway.bench.workload import Generator, Workload
@@ -50,8 +51,7 @@ from gateway.settings import (
     TopicSettings,
 )
 
-log = logging.getLogger(__name__)
-
+_URL = re.compile(r"https?://\S+")
 STALL_S = 60.0  # no new outcome for this long: the scenario is reported incomplete
 Progress = Callable[[str], None]
 
@@ -78,7 +78,7 @@ async def run(options: Options, progress: Progress = print) -> dict[str, Any]:
     return {
         "started": started,
         "duration_s": round(time.time() - started, 1),
-        "workload": _describe(workload.head(largest)),
+        "workload": _describe(workload),
         "settings": {
             "max_in_flight": options.max_in_flight,
             "slow_endpoint_latency_ms": next((s.mock_latency_ms for s in options.scenarios if s.mock_latency_ms), None),
@@ -171,16 +171,21 @@ async def run_scenario(
         system: Child | None = None
         publisher: Publisher | None = None
         collector: Collector | None = None
+        profiler: Profiler | None = None
         try:
             pids = {"tansu": tansu} if tansu else {}
             if scenario.uses_mock:
                 mock = await Child(
                     "mock",
-                    python("-m", "gateway.bench.mock"),
+                    python("-m", "gateway", "mock", "--port", "0", "--state", ":memory:"),
                     log_path=workdir / f"{scenario.key}-mock.log",
+                    env=clean_environment(),
                     ready_line="Mock Ecuapass on",
                 ).start()
-                url = mock.first_line.rsplit(" ", 1)[1]
+                found = _URL.search(mock.first_line)
+                if found is None:
+                    raise ConfigurationError(f"the mock did not say where it listens: {mock.first_line!r}")
+                url = found.group(0)
                 progress(f"  filing {len(part.prerequisites)} prerequisites with the mock")
                 warm_up = time.monotonic()
                 numbers = await file_prerequisites(url, part.prerequisites)
@@ -212,7 +217,6 @@ async def run_scenario(
             pids["system"] = system.pid
             progress(f"  {scenario.system} ready; burst of {len(burst)} events")
 
-            profiler = None
             if options.profile_dir is not None:
                 options.profile_dir.mkdir(parents=True, exist_ok=True)
                 profiler = Profiler(system.pid, options.profile_dir / f"{scenario.number}-{scenario.key}.folded")
@@ -225,6 +229,7 @@ async def run_scenario(
             if profiler is not None:
                 await profiler.stop()
                 result["profile"] = {"file": str(profiler.path)} | summary(profiler.path)
+                profiler = None
             first_ms = collector.phase.first_sent_ms if not scenario.preload else ready_ms
             burst_phase = collector.next_phase()
             result |= _throughput(burst_phase, first_ms, len(burst), cpu)
@@ -257,6 +262,8 @@ async def run_scenario(
             result["error"] = str(exc)
             progress(f"  failed: {exc}")
         finally:
+            if profiler is not None:
+                await profiler.stop()
             if system is not None:
                 result["exit_code"] = await system.stop()
             if collector is not None:
@@ -265,10 +272,9 @@ async def run_scenario(
                 await publisher.stop()
             if mock is not None:
                 await mock.stop()
-    if scenario.mock_latency_ms:
-        result["bound_eps"] = round(options.max_in_flight / (scenario.mock_latency_ms / 1000), 1)
-        if scenario.system == "naive":
-            result["bound_eps"] = round(1 / (scenario.mock_latency_ms / 1000), 1)
+    if scenario.mock_latency_ms:  # what concurrency allows against that latency: in flight / latency
+        in_flight = 1 if scenario.system == "naive" else options.max_in_flight
+        result["bound_eps"] = round(in_flight / (scenario.mock_latency_ms / 1000), 1)
     result["load_average"] = {"before": load_before, "after": procfs.load_average()}
     return result
 
@@ -336,10 +342,8 @@ def _outcomes(phase: Phase) -> dict[str, Any]:
     kinds: Counter[str] = Counter()
     codes: Counter[str] = Counter()
     for outcome in phase.outcomes:
-        topic = outcome.topic
-        kind = "accepted" if "-acks-" in topic else "rejected" if "-rejections-" in topic else "dead_letter"
-        kinds[kind] += 1
-        if kind == "rejected":
+        kinds[outcome.kind] += 1
+        if outcome.kind == "rejected":
             with contextlib.suppress(ValueError, KeyError, TypeError):
                 for error in json.loads(outcome.value)["data"]["errors"]:
                     codes[error["code"]] += 1

@@ -70,7 +70,6 @@ QUICK_EVENTS = {"broker": 300, "instant": 200, "mock": 60, "slow": 60, "naive": 
 @dataclass(frozen=True, slots=True)
 class Options:
     scenarios: tuple[Scenario, ...] = SCENARIOS
-    json_path: Path | None = Path("bench-results.json")
     paced_seconds: float = PACED_SECONDS
     paced_rate_cap: float = 5_000.0  # the driver cannot pace faster than this while the system under test runs
     max_in_flight: int = 200

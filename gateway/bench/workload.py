@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -178,7 +178,7 @@ class Generator:
                 continue
             prerequisites.append(declaration)
             placeholders[declaration.name] = self._placeholder(chain, "51")
-            events.append(self._entry(chain, declaration))
+            events.append(self._entry(declaration))
         return Workload(tuple(events), tuple(prerequisites), placeholders)
 
     def _line_count(self) -> int:
@@ -270,7 +270,7 @@ class Generator:
         name = f"bench/declaration/{self._serial:07d}" if prerequisite else ""
         return Event(case.encode(), _dump(event), event_id, "export-declaration", len(items), name)
 
-    def _entry(self, chain: _Chain, declaration: Event) -> Event:
+    def _entry(self, declaration: Event) -> Event:
         dae = json.loads(declaration.value)["data"]
         by_air = dae["transport_mode"] == "4"
         template = self._air_entry if by_air else self._rng.choice(self._sea_entries)
@@ -295,7 +295,3 @@ class Generator:
 
 def _dump(event: dict[str, Any]) -> bytes:
     return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def sizes(events: list[Event]) -> Iterator[int]:
-    return (len(event.value) for event in events)
