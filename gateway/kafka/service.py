@@ -96,6 +96,7 @@ class Gateway:
             auto_offset_reset=kafka.auto_offset_reset,
             session_timeout_ms=kafka.session_timeout_ms,
             heartbeat_interval_ms=kafka.heartbeat_interval_ms,
+            fetch_max_wait_ms=kafka.fetch_max_wait_ms,
             max_partition_fetch_bytes=max(1_048_576, processing.max_event_bytes * 2),
             listener=_Rebalance(self),
             decoder=_undecoded,

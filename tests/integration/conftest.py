@@ -13,7 +13,7 @@ import pytest
 
 from adapters.ecuapass_mock.server import MockServer
 from gateway.bootstrap import build_gateway
-from gateway.devstack.broker import TansuBroker
+from gateway.devstack.broker import TANSU_FETCH_MAX_WAIT_MS, TansuBroker
 from gateway.kafka.service import Gateway
 from gateway.kafka.topics import ensure_topics
 from gateway.settings import (
@@ -48,6 +48,7 @@ def make_settings(bootstrap: str, endpoint_url: str, **sections: object) -> Sett
             group_id=f"gateway-{suffix}",
             session_timeout_ms=1000,
             heartbeat_interval_ms=300,
+            fetch_max_wait_ms=TANSU_FETCH_MAX_WAIT_MS,
         ),
         "topics": TopicSettings(
             input=f"in-{suffix}",
