@@ -95,7 +95,8 @@ Work = Callable[[], Awaitable[None]]
 
 
 class CaseScheduler:
-    def __init__(self, max_in_flight: int) -> None:
+    def __init__(self, max_in_flight: int, on_finished: Callable[[], None] | None = None) -> None:
+        self._on_finished = on_finished  # after each event, with ``in_flight`` already lowered
         self._slots = asyncio.Semaphore(max_in_flight)
         self._queues: dict[Hashable, deque[Work]] = {}
         self._workers: set[asyncio.Task[None]] = set()
@@ -129,6 +130,8 @@ class CaseScheduler:
             finally:
                 queue.popleft()
                 self.in_flight -= 1
+                if self._on_finished is not None:
+                    self._on_finished()
         del self._queues[case]
         if self.in_flight == 0:
             self._idle.set()

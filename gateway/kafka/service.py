@@ -70,7 +70,7 @@ class Gateway:
         self._last_beat = time.monotonic()
         kafka, processing = settings.kafka, settings.processing
         self.tracker = OffsetTracker()
-        self.scheduler = CaseScheduler(processing.max_in_flight)
+        self.scheduler = CaseScheduler(processing.max_in_flight, on_finished=self._capacity_freed)
         self._paused: set[str] = set()  # why consumption is paused: "capacity", "circuit", "shutdown"
         self._accepting = True
         self._housekeeping: asyncio.Task[None] | None = None
@@ -273,13 +273,10 @@ class Gateway:
 
     async def _housekeep(self) -> None:
         interval = self.settings.processing.commit_interval_ms / 1000
-        low_water = self.scheduler.max_in_flight // 2
         while True:
             await asyncio.sleep(interval)
             self._last_beat = time.monotonic()
             await self.commit()
-            if "capacity" in self._paused and self.scheduler.in_flight <= low_water:
-                self._resume("capacity")
             await self._measure_lag()
 
     async def _measure_lag(self) -> None:
@@ -318,6 +315,12 @@ class Gateway:
             self._pause("circuit")
         elif state == "closed":
             self._resume("circuit")
+
+    def _capacity_freed(self) -> None:
+        # Resume as soon as half the slots are free, not on the next housekeeping tick: a paused consumer that
+        # waits for the tick leaves the process idle while the fetch after the resume is still to come.
+        if "capacity" in self._paused and self.scheduler.in_flight <= self.scheduler.max_in_flight // 2:
+            self._resume("capacity")
 
     def _pause(self, reason: str) -> None:
         first = not self._paused

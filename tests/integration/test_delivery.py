@@ -10,11 +10,13 @@ import httpx
 
 from adapters.ecuapass_mock.faults import FaultInjector, FaultSettings
 from adapters.ecuapass_mock.server import MockServer
+from adapters.fake_customs_endpoint import FakeCustomsEndpoint
 from gateway.bootstrap import build_gateway
 from gateway.devstack.broker import TansuBroker, free_port
 from gateway.devstack.demo import OutcomeReader
 from gateway.examples import Example
 from gateway.kafka.topics import ensure_topics
+from gateway.ports import CustomsReply, Filing
 from gateway.settings import CircuitSettings, ProcessingSettings, RetrySettings
 from tests.integration.conftest import authorization_events, collect, make_settings, publish
 
@@ -162,3 +164,59 @@ async def test_two_instances_split_the_work_and_hand_over(
         counts = httpx.get(f"{mock.url}/admin/filings").json()
     assert set(_one_outcome_each(found, {e for _, _, e in events}).values()) == {"accepted"}
     assert len(counts) == len(events) and set(counts.values()) == {1}
+
+
+class HeldCustoms(FakeCustomsEndpoint):
+    """Accepts, but only once ``release`` is set; counts how many filings wait at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.waiting = 0
+        self.peak = 0
+
+    async def file(self, filing: Filing) -> CustomsReply:
+        self.waiting += 1
+        self.peak = max(self.peak, self.waiting)
+        await self.release.wait()
+        self.waiting -= 1
+        return await super().file(filing)
+
+
+async def test_a_full_gateway_pauses_and_resumes_as_soon_as_half_is_done(
+    broker: TansuBroker, example_by_name: dict[str, Example]
+) -> None:
+    # Housekeeping (commits, the old resume tick) only every 10 minutes: the resume must come from finishing work.
+    settings = make_settings(
+        broker.bootstrap_servers,
+        "http://127.0.0.1:9/",
+        processing=ProcessingSettings(max_in_flight=4, batch_timeout_ms=20, commit_interval_ms=600_000),
+    )
+    await ensure_topics(settings)
+    events = authorization_events(_template(example_by_name), cases=12, per_case=1, prefix="pause")
+    first, second = events[:6], events[6:]
+    customs = HeldCustoms()
+    gateway = build_gateway(settings, endpoint=customs)
+    await gateway.start()
+    reader = OutcomeReader(settings)
+    await reader.start()
+    try:
+        await gateway.wait_assigned()
+        await publish(settings, first)
+        for _ in range(200):
+            if gateway.scheduler.in_flight == len(first):
+                break
+            await asyncio.sleep(0.05)
+        await publish(settings, second)
+        await asyncio.sleep(1.0)  # the second round is there to take; a full gateway must not take it
+        gateway.refresh_gauges()
+        paused_while_full = gateway.metrics.registry.get_sample_value("ecuapass_gateway_consumption_paused")
+        taken_while_full = gateway.scheduler.in_flight
+        customs.release.set()
+        found = await collect(reader, {e for _, _, e in events}, timeout_s=30)
+    finally:
+        await reader.stop()
+        await gateway.stop()
+    assert paused_while_full == 1 and taken_while_full == len(first)
+    assert customs.peak <= 4
+    assert set(_one_outcome_each(found, {e for _, _, e in events}).values()) == {"accepted"}
