@@ -1,21 +1,68 @@
-"""The composition root: wires the real adapters by default, accepts fakes for tests and benchmarks."""
+"""The composition root: wires the real adapters by default, accepts fakes for tests and benchmarks.
+
+With agencies configured, every agency's signing certificate is loaded and checked here (a problem fails start-up
+with ``ConfigurationError``), and the endpoint is one HTTP endpoint per distinct set of agency credentials behind
+``PerAgencyCustomsEndpoint``.
+"""
 
 from __future__ import annotations
 
+import logging
+
 from adapters.http_customs_endpoint import HttpCustomsEndpoint
+from adapters.per_agency_customs_endpoint import PerAgencyCustomsEndpoint
 from gateway.circuit import CircuitBreaker
+from gateway.errors import ConfigurationError
 from gateway.kafka.service import Gateway
 from gateway.metrics import GatewayMetrics
 from gateway.pipeline import Pipeline
 from gateway.ports import CustomsEndpoint
-from gateway.settings import Settings
+from gateway.settings import EcuapassSettings, Settings
+from gateway.signing import load_identities
+
+log = logging.getLogger(__name__)
 
 
 def build_gateway(settings: Settings, *, endpoint: CustomsEndpoint | None = None) -> Gateway:
+    identities = load_identities(settings.agencies)
+    if not identities:
+        log.warning(
+            "no agencies configured (GATEWAY_AGENCIES): e-documents are filed unsigned, with the "
+            "GATEWAY_ECUAPASS__* credentials, whoever the sender"
+        )
+    else:
+        log.info("signing e-documents for %d agencies", len(identities))
     metrics = GatewayMetrics()
     breaker = None
     if endpoint is None:
         breaker = CircuitBreaker(settings.circuit.failure_threshold, settings.circuit.open_s)
-        endpoint = HttpCustomsEndpoint(settings.ecuapass, settings.retry, breaker=breaker, metrics=metrics)
-    pipeline = Pipeline(endpoint, source=settings.source, max_event_bytes=settings.processing.max_event_bytes)
+        endpoint = customs_endpoint(settings, breaker, metrics)
+    pipeline = Pipeline(
+        endpoint,
+        source=settings.source,
+        max_event_bytes=settings.processing.max_event_bytes,
+        identities=identities,
+    )
     return Gateway(settings, pipeline, endpoint, breaker, metrics)
+
+
+def customs_endpoint(settings: Settings, breaker: CircuitBreaker, metrics: GatewayMetrics) -> CustomsEndpoint:
+    """The HTTP endpoint; with agencies, one per distinct set of agency credentials, routed by ``Filing.agency``."""
+    if not settings.agencies:
+        return HttpCustomsEndpoint(settings.ecuapass, settings.retry, breaker=breaker, metrics=metrics)
+    # One HTTP endpoint per distinct set of credentials: agencies without their own share the ecuapass section's.
+    built: list[tuple[EcuapassSettings, HttpCustomsEndpoint]] = []
+    by_agency: dict[str, CustomsEndpoint] = {}
+    for ruc, agency in settings.agencies.items():
+        own = agency.endpoint(settings.ecuapass)
+        endpoint = next((made for made_for, made in built if made_for == own), None)
+        if endpoint is None:
+            try:
+                endpoint = HttpCustomsEndpoint(own, settings.retry, breaker=breaker, metrics=metrics)
+            except ConfigurationError as exc:
+                raise ConfigurationError(
+                    f"agency {ruc}: its endpoint credentials (GATEWAY_AGENCIES__{ruc}__* where set): {exc}"
+                ) from exc
+            built.append((own, endpoint))
+        by_agency[ruc] = endpoint
+    return PerAgencyCustomsEndpoint(by_agency)

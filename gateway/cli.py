@@ -210,6 +210,7 @@ def _mock(args: argparse.Namespace, _: Settings) -> int:
     from adapters.ecuapass_mock.faults import FaultInjector
     from adapters.ecuapass_mock.server import MockTls, bind, serve
     from adapters.ecuapass_mock.settings import MockSettings
+    from adapters.ecuapass_mock.signatures import SignatureCheck
     from adapters.ecuapass_mock.store import FilingStore
     from gateway.signals import StopSignal
 
@@ -245,6 +246,7 @@ def _mock(args: argparse.Namespace, _: Settings) -> int:
                 seed=base.seed if args.seed is None else args.seed,
                 faults=FaultInjector(faults),
                 decision_delay_s=base.decision_delay_s if args.decision_delay_s is None else args.decision_delay_s,
+                signatures=SignatureCheck(base.signature_ca, base.require_signature),
             )
         )
         with StopSignal() as signalled:

@@ -1,6 +1,10 @@
 """The use case, and the only place that orders the steps:
 
-    record -> decode (CloudEvent) -> map (e-document) -> XSD-validate -> file (port) -> outcome
+    record -> decode (CloudEvent) -> agency -> map (e-document) -> XSD-validate -> sign -> file (port) -> outcome
+
+With agencies configured (``GATEWAY_AGENCIES``), the event's ``sender`` must be one of them (else a contract
+rejection, ``GW-AGENCY_UNKNOWN``) and its validated document is signed with that agency's certificate
+(``gateway.signing``); without, documents are filed unsigned.
 
 Every record ends in exactly one outcome: an ``Acknowledgment``, a ``Rejection`` or a ``DeadLetter``. Nothing
 here knows Kafka or HTTP; the entrypoint (``gateway.kafka``) feeds records in and publishes what comes out.
@@ -9,7 +13,7 @@ here knows Kafka or HTTP; the entrypoint (``gateway.kafka``) feeds records in an
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal, TypedDict
@@ -32,6 +36,7 @@ from gateway.outcomes import (
     outcome_id,
 )
 from gateway.ports import CustomsEndpoint, CustomsReply, Filing, ReplyError
+from gateway.signing import SigningIdentity
 from gateway.tracing import current_traceparent, tracer
 
 log = logging.getLogger(__name__)
@@ -77,8 +82,10 @@ class Pipeline:
         source: str,
         max_event_bytes: int = 1_048_576,
         clock: Callable[[], datetime] = _now,
+        identities: Mapping[str, SigningIdentity] | None = None,
     ) -> None:
         self._endpoint = endpoint
+        self._identities = dict(identities or {})
         self._source = source
         self._max_event_bytes = max_event_bytes
         self._clock = clock
@@ -102,10 +109,16 @@ class Pipeline:
                 )
             event = decode(record.value)
             add_event_context(event_id=event.id, case_id=event.subject, correlation_id=event.correlationid)
+            identity = self._identity(event)
             with tracer.start_as_current_span("map"):
                 document = documents.map_event(event)
             with tracer.start_as_current_span("validate"):
                 documents.check(event, document)
+            if identity is None:
+                body = document.to_bytes()
+            else:
+                with tracer.start_as_current_span("sign"):
+                    body = identity.sign(document.root, description=document.kind)
         except UndecodableEvent as exc:
             log.warning("dead letter: %s (%s:%s@%s)", exc, record.topic, record.partition, record.offset)
             return self._dead_letter(record, exc.reason, exc, detail=exc.detail)
@@ -115,9 +128,10 @@ class Pipeline:
             filing = Filing(
                 document.kind,
                 document.message_id,
-                document.to_bytes(),
+                body,
                 current_traceparent() or record.headers.get("traceparent"),
                 maybe_filed=record.maybe_redelivered,
+                agency=event.sender,
             )
             try:
                 reply = await self._endpoint.file(filing)
@@ -127,6 +141,21 @@ class Pipeline:
                 return replace(letter, event_type=event.type, document=document.kind)
         log.info("%s %s: customs answered %s", document.kind, document.message_id, reply.status)
         return self._answer(event, document, reply)
+
+    def _identity(self, event: CaseEvent) -> SigningIdentity | None:
+        """The sender's signing identity; ``None`` when the gateway has no agencies (documents filed unsigned)."""
+        if not self._identities:
+            return None
+        identity = self._identities.get(event.sender)
+        if identity is None:
+            raise InvalidEvent(
+                [_unknown_agency(event.sender)],
+                event_id=event.id,
+                event_type=event.type,
+                source=event.source,
+                subject=event.subject,
+            )
+        return identity
 
     # -- outcomes -------------------------------------------------------------------------------------------
 
@@ -244,6 +273,18 @@ def _customs_error(error: ReplyError, document: Document) -> FieldError:
         message_es=error.description,
         message_en=known.message_en if known else error.description,
         severity="warning" if error.severity == "WARNING" else "error",
+    )
+
+
+def _unknown_agency(sender: str) -> FieldError:
+    return FieldError(
+        code="GW-AGENCY_UNKNOWN",
+        path="sender",
+        value=sender,
+        message_es="El remitente no es una agencia configurada en el gateway: no tiene su certificado de firma ni "
+        "sus credenciales, y no presenta documentos en su nombre.",
+        message_en="The sender is not an agency configured on the gateway: it holds no signing certificate or "
+        "credentials for it, and files nothing on its behalf.",
     )
 
 

@@ -17,7 +17,8 @@ Stage = Literal["RECEPTION", "VALIDATION", "BUSINESS"]
 
 @dataclass(frozen=True, slots=True)
 class Filing:
-    """One e-document to file: which kind, under which idempotency key, and its XML."""
+    """One e-document to file: which kind, under which idempotency key, its XML (signed when the gateway has
+    agencies), and for which agency (the sender's RUC: whose endpoint credentials file it)."""
 
     kind: str
     message_id: str
@@ -26,6 +27,7 @@ class Filing:
     # The event may have been filed already by a gateway that died before publishing its outcome:
     # ask the status query before sending, so the document is not submitted twice.
     maybe_filed: bool = False
+    agency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

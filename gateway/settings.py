@@ -7,10 +7,12 @@ down; nothing else reads the environment. The README's settings table is generat
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator, model_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Room a dead letter's dlq.* headers take above the record they carry (they hold far less).
@@ -180,6 +182,56 @@ class TracingSettings(_Section):
     service_name: str = Field("ecuapass-gateway", description="`service.name` of the spans.")
 
 
+_RUC = re.compile(r"\d{13}")
+
+
+class AgencySettings(_Section):
+    """One agency the gateway files for: the certificate its e-documents are signed with and its endpoint
+    credentials. Keyed by the agency's RUC (the events' ``sender``)."""
+
+    name: str | None = Field(None, description="The agency's name, for people (logs, error messages).")
+    certificate: Path = Field(
+        description="The agency's signing certificate: PKCS#12 (`.p12`/`.pfx`, certificate and key) or PEM "
+        "(certificate, optionally followed by its chain). Its subject carries the agency's RUC."
+    )
+    key: Path | None = Field(None, description="PEM private key of a PEM `certificate` (not with PKCS#12).")
+    password: SecretStr | None = Field(
+        None, description="Password of the PKCS#12 file or of the encrypted PEM key (never logged)."
+    )
+    password_file: Path | None = Field(
+        None, description="File holding that password instead (a mounted secret; surrounding whitespace ignored)."
+    )
+    token: SecretStr | None = Field(
+        None, description="The agency's bearer token for the endpoint, instead of `GATEWAY_ECUAPASS__TOKEN`."
+    )
+    token_file: Path | None = Field(None, description="File holding the agency's bearer token instead.")
+    ssl_certfile: Path | None = Field(
+        None, description="The agency's PEM client certificate for mutual TLS, instead of the `ecuapass` one."
+    )
+    ssl_keyfile: Path | None = Field(None, description="PEM private key of the agency's client certificate.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AgencySettings:
+        if self.password is not None and self.password_file is not None:
+            raise ValueError("give the certificate password as password or as password_file, not both")
+        if self.key is not None and self.certificate.suffix.lower() in (".p12", ".pfx"):
+            raise ValueError("a PKCS#12 certificate holds its key: key is for PEM certificates")
+        if self.token is not None and self.token_file is not None:
+            raise ValueError("give the bearer token as token or as token_file, not both")
+        if self.ssl_keyfile is not None and self.ssl_certfile is None:
+            raise ValueError("ssl_keyfile needs ssl_certfile")
+        return self
+
+    def endpoint(self, base: EcuapassSettings) -> EcuapassSettings:
+        """The endpoint settings of this agency: ``base`` with the agency's credentials where it has its own."""
+        update: dict[str, object] = {}
+        if self.token is not None or self.token_file is not None:
+            update |= {"token": self.token, "token_file": self.token_file}
+        if self.ssl_certfile is not None:
+            update |= {"ssl_certfile": self.ssl_certfile, "ssl_keyfile": self.ssl_keyfile}
+        return base.model_copy(update=update)
+
+
 class Settings(BaseSettings):
     """Everything the gateway can be told; environment variables `GATEWAY_<SECTION>__<FIELD>`."""
 
@@ -193,6 +245,12 @@ class Settings(BaseSettings):
     circuit: CircuitSettings = Field(default_factory=CircuitSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
+    agencies: dict[str, AgencySettings] = Field(
+        default_factory=dict,
+        description="The agencies filed for, by RUC: `GATEWAY_AGENCIES='{\"<RUC>\": {...}}'` (JSON) or "
+        "`GATEWAY_AGENCIES__<RUC>__<FIELD>`. None: documents are filed unsigned with the `ecuapass` credentials; "
+        "some: each is signed with its sender's certificate and events from other senders are rejected.",
+    )
     source: str = Field(
         "urn:ecuapass-gateway", description="CloudEvents `source` of the outcomes the gateway publishes."
     )
@@ -202,6 +260,21 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "text"] = Field(
         "auto", description="`json`: one JSON object per line; `text`: for a person; `auto`: text on a terminal."
     )
+
+    @field_validator("agencies")
+    @classmethod
+    def _agencies_by_ruc(cls, agencies: dict[str, AgencySettings]) -> dict[str, AgencySettings]:
+        for ruc in agencies:
+            if not _RUC.fullmatch(ruc):
+                raise ValueError(f"agencies are keyed by their 13-digit RUC, not {ruc!r}")
+        return agencies
+
+    @model_validator(mode="after")
+    def _agency_tls_needs_https(self) -> Settings:
+        for ruc, agency in self.agencies.items():
+            if agency.ssl_certfile is not None and self.ecuapass.url.scheme != "https":
+                raise ValueError(f"agencies.{ruc}.ssl_certfile needs an https:// ecuapass url")
+        return self
 
     @model_validator(mode="after")
     def _dead_letters_fit(self) -> Settings:
@@ -220,7 +293,11 @@ def settings_table() -> str:
     rows = ["| environment variable | default | meaning |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         section = field.annotation
-        if isinstance(section, type) and issubclass(section, BaseModel):
+        if name == "agencies":
+            rows.append(_row("GATEWAY_AGENCIES", field))
+            for sub, subfield in AgencySettings.model_fields.items():
+                rows.append(_row(f"GATEWAY_AGENCIES__<RUC>__{sub.upper()}", subfield))
+        elif isinstance(section, type) and issubclass(section, BaseModel):
             for sub, subfield in section.model_fields.items():
                 rows.append(_row(f"GATEWAY_{name.upper()}__{sub.upper()}", subfield))
         else:
@@ -228,10 +305,13 @@ def settings_table() -> str:
     return "\n".join(rows)
 
 
-def _row(variable: str, field: object) -> str:
-    default = getattr(field, "default", None)
-    shown = "—" if default is None else f"`{default}`"
-    return f"| `{variable}` | {shown} | {getattr(field, 'description', '')} |"
+def _row(variable: str, field: FieldInfo) -> str:
+    if field.is_required():
+        shown = "required"
+    else:
+        default = field.get_default(call_default_factory=True)
+        shown = "—" if default is None else f"`{default}`"
+    return f"| `{variable}` | {shown} | {field.description or ''} |"
 
 
 if __name__ == "__main__":

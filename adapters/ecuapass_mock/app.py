@@ -7,13 +7,16 @@
     GET  /admin/filings                          {message_id: submissions}  (a correct client keeps each at 1)
     GET  /admin/outcomes                         {status: count}
     GET  /admin/log                              every filing in order (case id, document, reference), peak concurrency
+    GET  /admin/clients                          {message_id: name of the bearer token it was filed with}
     GET  /admin/faults, PUT /admin/faults        current fault settings / replace them (JSON)
     POST /admin/reset                            forget every filing and clear the faults
     GET  /metrics, GET /healthz
 
-The API routes (``/api/v1/...``) answer 401 without the bearer token given as ``require_token``, and 403 without a
-client certificate when ``client_certificates`` (the server asks for them, see ``server.py``); the admin, metrics
-and health routes are the mock's own tooling and stay open.
+The API routes (``/api/v1/...``) answer 401 without the bearer token given as ``require_token`` (one token, or
+several by client name: one per agency), and 403 without a client certificate when ``client_certificates`` (the
+server asks for them, see ``server.py``); the admin, metrics and health routes are the mock's own tooling and stay
+open. ``signatures`` says which CAs the signature check trusts and whether documents must be signed
+(``signatures.py``).
 
 What customs does with a document is ``filing.py``; which bad day it has is ``faults.py``.
 """
@@ -23,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
@@ -35,6 +38,7 @@ from starlette.routing import Route
 from adapters.ecuapass_mock.faults import Draw, FaultInjector, FaultSettings
 from adapters.ecuapass_mock.filing import file_document, reception_error
 from adapters.ecuapass_mock.metrics import MockMetrics
+from adapters.ecuapass_mock.signatures import SignatureCheck
 from adapters.ecuapass_mock.store import FilingStore, StoredFiling
 from gateway.documents import BY_ROOT
 from gateway.errors import UnsafeXmlError
@@ -53,8 +57,9 @@ def create_app(
     seed: int = 51,
     faults: FaultInjector | None = None,
     decision_delay_s: float = 0.0,
-    require_token: str | None = None,
+    require_token: str | Mapping[str, str] | None = None,
     client_certificates: bool = False,
+    signatures: SignatureCheck | None = None,
 ) -> Starlette:
     """The ASGI app over ``store``. ``seed`` makes the inspection-channel draw reproducible; the server that runs
     the app sets ``app.state.abort`` to a function that resets a request's connection, and
@@ -63,23 +68,32 @@ def create_app(
     injector = faults or FaultInjector()
     metrics = MockMetrics()
     delay = timedelta(seconds=decision_delay_s)
+    tokens = {"client": require_token} if isinstance(require_token, str) else dict(require_token or {})
+    filed_by: dict[str, str] = {}  # message id -> name of the token that filed it (first filing)
 
     def abort(request: Request) -> None:
         app.state.abort(request)
 
+    def client(request: Request) -> str | None:
+        """The name of the bearer token the request carries, if it is one of ``tokens``."""
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        # Every token compared in constant time, so the time taken does not tell which one came closest.
+        matches = [name for name, token in tokens.items() if hmac.compare_digest(given.encode(), token.encode())]
+        return matches[0] if matches else None
+
     def refused(request: Request, route: str) -> Response | None:
-        """403 without a client certificate, 401 without the bearer token; ``None`` when the caller may go on."""
+        """403 without a client certificate, 401 without a bearer token; ``None`` when the caller may go on."""
         if client_certificates and not app.state.client_certificate(request):
             return _counted(metrics, route, JSONResponse({"error": "client certificate required"}, status_code=403))
-        if require_token is not None:
-            scheme, _, given = request.headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), require_token.encode()):
-                answer = JSONResponse(
-                    {"error": "missing or invalid bearer token"},
-                    status_code=401,
-                    headers={"WWW-Authenticate": 'Bearer realm="ecuapass-mock"'},
-                )
-                return _counted(metrics, route, answer)
+        if tokens and client(request) is None:
+            answer = JSONResponse(
+                {"error": "missing or invalid bearer token"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="ecuapass-mock"'},
+            )
+            return _counted(metrics, route, answer)
         return None
 
     async def injected(request: Request, draw: Draw, route: str) -> Response | None:
@@ -137,8 +151,11 @@ def create_app(
             seed=seed,
             decision_delay=delay if is_async else timedelta(0),
             traceparent=request.headers.get("traceparent"),
+            signatures=signatures,
         )
         reply = read_reply(answer)
+        if tokens and reply.message_id is not None and reply.reception is not None:
+            filed_by.setdefault(reply.message_id, client(request) or "")
         metrics.filings.labels(kind.name, reply.status).inc()
         metrics.latency.observe(time.monotonic() - started)
         if draw.fault == "lost_response":
@@ -171,6 +188,9 @@ def create_app(
     async def log(_: Request) -> Response:
         return JSONResponse({"filings": store.log(), "peak_in_flight": metrics.peak_in_flight})
 
+    async def clients(_: Request) -> Response:
+        return JSONResponse(filed_by)
+
     async def get_faults(_: Request) -> Response:
         return JSONResponse(injector.settings.model_dump(mode="json"))
 
@@ -183,6 +203,7 @@ def create_app(
 
     async def reset(_: Request) -> Response:
         store.reset()
+        filed_by.clear()
         injector.configure(FaultSettings())
         return JSONResponse({"reset": True})
 
@@ -202,6 +223,7 @@ def create_app(
             Route("/admin/filings", filings, methods=["GET"]),
             Route("/admin/outcomes", outcomes, methods=["GET"]),
             Route("/admin/log", log, methods=["GET"]),
+            Route("/admin/clients", clients, methods=["GET"]),
             Route("/admin/faults", get_faults, methods=["GET"]),
             Route("/admin/faults", put_faults, methods=["PUT"]),
             Route("/admin/reset", reset, methods=["POST"]),

@@ -1,9 +1,13 @@
 """What customs does with one received e-document, independent of HTTP.
 
-    validate (XSD) -> idempotency (message id) -> duplicate reference -> number the reception
-    -> business rules of the document's procedure -> accept (official numbers, grants) or reject -> store
+    signature (when present or required) -> validate (XSD) -> idempotency (message id) -> duplicate reference
+    -> number the reception -> business rules of the document's procedure -> accept (official numbers, grants)
+    or reject -> store
 
 Every answered filing is committed before its reply is returned; stored replies are returned byte for byte.
+Idempotency ignores a document's signature: a signed document sent again carries a new signature (a new XAdES
+signing time) over the same content, so the digests compared (``PayloadDigest`` included) are of the document
+without its ``ds:Signature`` (its canonical form), or of the body as received when it is unsigned.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from lxml import etree
 
 from adapters.ecuapass_mock.procedures import PROCEDURES, Context
 from adapters.ecuapass_mock.procedures.common import error, text
+from adapters.ecuapass_mock.signatures import SIGNATURE, SignatureCheck, unsigned
 from adapters.ecuapass_mock.store import FilingStore, Grant
 from gateway.customs_codes import BY_CODE
 from gateway.documents import DocumentKind
@@ -42,10 +47,24 @@ def file_document(
     seed: int,
     decision_delay: timedelta = timedelta(0),
     traceparent: str | None = None,
+    signatures: SignatureCheck | None = None,
 ) -> bytes:
     """File one parsed document; the final reply's XML (stored replies are returned byte for byte).
 
-    ``decision_delay`` is how long status queries keep answering RECEIVED (the two-stage reply)."""
+    ``decision_delay`` is how long status queries keep answering RECEIVED (the two-stage reply); ``signatures``
+    what the signature check trusts and requires (default: unsigned documents are filed, signed ones refused: no
+    signer is trusted)."""
+    refused = (signatures or SignatureCheck()).problem(root, now)
+    if refused is not None:
+        # Like an invalid document, a refused signature files nothing: the same id may be sent again, signed.
+        return write_reply(
+            CustomsReply(
+                "REJECTED",
+                message_id=_message_id(root),
+                document_type=kind.name,
+                rejection=RejectionNotice("RECEPTION", (refused,)),
+            )
+        )
     problems = violations(kind.schema, root)
     if problems:
         # An invalid document is not filed: nothing is numbered, and the same id may be sent again corrected.
@@ -53,17 +72,17 @@ def file_document(
             ReplyError("R51-VAL-001", f"{BY_CODE['R51-VAL-001'].message_es} {p.message}"[:500], pointer=p.path)
             for p in problems
         )
-        message = text(root, "*/cmn:MessageId")
         return write_reply(
             CustomsReply(
                 "REJECTED",
-                message_id=message if _UUID.fullmatch(message) else None,
+                message_id=_message_id(root),
                 document_type=kind.name,
                 rejection=RejectionNotice("VALIDATION", errors),
             )
         )
     message_id = text(root, "*/cmn:MessageId")
-    digest = hashlib.sha256(body).hexdigest()
+    signed = root.find(SIGNATURE) is not None
+    digest = hashlib.sha256(etree.tostring(unsigned(root), method="c14n") if signed else body).hexdigest()
     stored = store.filing(message_id)
     if stored is not None:
         store.count_submission(message_id)
@@ -115,6 +134,11 @@ def file_document(
     return answer
 
 
+def _message_id(root: etree._Element) -> str | None:
+    message = text(root, "*/cmn:MessageId")
+    return message if _UUID.fullmatch(message) else None
+
+
 def _duplicate(message_id: str, kind: DocumentKind, root: etree._Element, what: str) -> bytes:
     finding = error("R51-DUP-001", root.find("*"), detail=f"Ya existe un documento distinto con {what}.")
     return write_reply(
@@ -123,8 +147,9 @@ def _duplicate(message_id: str, kind: DocumentKind, root: etree._Element, what: 
 
 
 def _content_digest(root: etree._Element) -> str:
-    """Digest of the document without its header: the same document sent again under a new message id matches."""
-    copy = etree.fromstring(etree.tostring(root))
+    """Digest of the document without its header and its signature: the same document sent again under a new
+    message id, or signed again, matches."""
+    copy = unsigned(root)
     header = copy.find("*")
     if header is not None:
         copy.remove(header)

@@ -11,6 +11,9 @@ AUTHORIZATION_REQUEST = "urn:ecuapass-gateway:xsd:authorization-request:1"
 EXPORT_DECLARATION = "urn:ecuapass-gateway:xsd:export-declaration:1"
 WAREHOUSE_ENTRY = "urn:ecuapass-gateway:xsd:warehouse-entry:1"
 REPLY = "urn:ecuapass-gateway:xsd:reply:1"
+# The enveloped signature of a signed e-document (W3C XML Signature, with ETSI XAdES qualifying properties).
+DSIG = "http://www.w3.org/2000/09/xmldsig#"
+XADES = "http://uri.etsi.org/01903/v1.3.2#"
 
 PREFIXES: dict[str, str] = {
     "cmn": COMMON,
