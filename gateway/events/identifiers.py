@@ -7,6 +7,8 @@ as a warning on the outcome so the agency can double-check, and the document is 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from stdnum.ec import ruc
 
 from gateway.events.envelope import CaseEventBase
@@ -32,5 +34,11 @@ def ruc_warnings(event: CaseEventBase) -> list[FieldError]:
             message_es="El RUC no cumple el dígito verificador módulo 11; se presenta igualmente (advertencia).",
         )
         for path, value in found
-        if len(value) == 13 and value[2] in "69" and not ruc.is_valid(value)
+        if len(value) == 13 and value[2] in "69" and _fails_check_digit(value)
     ]
+
+
+@lru_cache(maxsize=4096)
+def _fails_check_digit(number: str) -> bool:
+    # The same few agencies and exporters send most events: each RUC is checked once, not once an event.
+    return not ruc.is_valid(number)
