@@ -340,10 +340,12 @@ def _dlq_replay(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{verb}: {line}")
     for line in describe(report.quarantined):
         print(f"{'would quarantine' if args.dry_run else 'quarantined'}: {line}")
+    for line in describe(report.unreplayable):
+        print(f"not replayable (only the record's first 4 KiB was kept; ask the publisher to resend): {line}")
     print(
         f"{report.scanned} dead letters scanned, {len(report.replayed)} {verb}, "
         f"{len(report.quarantined)} {'to quarantine' if args.dry_run else 'quarantined'} "
-        f"(to {settings.topics.quarantine})"
+        f"(to {settings.topics.quarantine}), {len(report.unreplayable)} not replayable"
     )
     return 0
 

@@ -9,6 +9,10 @@ the quarantine topic instead: it is set aside for a person, never looped.
 Letters that were replayed and failed again (a newer letter names them in ``ecuapass.replayed.from``) and letters
 already quarantined are skipped, so running the command twice does not multiply work. A letter replayed with
 success may be replayed again: that is harmless, since filings and outcomes are idempotent.
+
+Letters of records that were too large (``dlq.reason`` ``too_large``) keep only the record's first 4 KiB: replaying
+them would only turn them into ``not_json`` letters. They are never replayed; the report lists them as
+unreplayable, and the publisher must send the event again (within ``GATEWAY_PROCESSING__MAX_EVENT_BYTES``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from gateway.kafka.service import REPLAY_COUNT, REPLAYED_FROM
 from gateway.settings import Settings
 
 Action = Literal["replay", "quarantine"]
+# Reasons whose letters do not hold the whole record (the pipeline cuts records that are too large).
+TRUNCATED = frozenset({"too_large"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +80,7 @@ class Report:
     scanned: int = 0
     replayed: list[DeadLetterRecord] = field(default_factory=list)
     quarantined: list[DeadLetterRecord] = field(default_factory=list)
+    unreplayable: list[DeadLetterRecord] = field(default_factory=list)  # truncated: the record is not there
 
 
 async def replay(
@@ -94,6 +101,8 @@ async def replay(
         letter for letter in letters if selection.matches(letter) and _coordinates(settings, letter) not in done_with
     ]
     report = Report(scanned=len(letters))
+    report.unreplayable = [letter for letter in chosen if letter.headers.get("dlq.reason") in TRUNCATED]
+    chosen = [letter for letter in chosen if letter.headers.get("dlq.reason") not in TRUNCATED]
     producer = None
     if not dry_run:
         producer = AIOKafkaProducer(

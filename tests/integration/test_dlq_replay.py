@@ -95,6 +95,16 @@ async def test_loop_guard_quarantines(settings: Settings) -> None:
     assert again.quarantined == []  # already set aside: not quarantined twice
 
 
+async def test_truncated_letters_of_records_too_large_are_never_replayed(settings: Settings) -> None:
+    await _letters(settings)
+    await _dead_letter(settings, b'{"specversion": "1.0", "id": "cut', "CASE-E", "too_large", "UndecodableEvent", NOW)
+    report = await replay(settings, Selection(since=NOW - timedelta(minutes=1)))
+    assert [letter.value for letter in report.unreplayable] == [b'{"specversion": "1.0", "id": "cut']
+    assert sorted(letter.value for letter in report.replayed) == [b"event-c"]
+    assert [letter.value for letter in report.quarantined] == [b"event-d"]
+    assert sorted(value for value, _ in await _read(settings, settings.topics.input)) == [b"event-c"]
+
+
 async def test_dry_run_through_the_cli_publishes_nothing(settings: Settings) -> None:
     await _letters(settings)
     done = subprocess.run(  # noqa: ASYNC221 - a short CLI run; the broker lives in another process
