@@ -27,6 +27,7 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 DASHBOARD = DEPLOY / "grafana" / "dashboards" / "ecuapass-gateway.json"
 ALERTS = DEPLOY / "prometheus" / "alerts.yml"
 TARGET_LABELS = frozenset({"job", "instance"})  # added by Prometheus when it scrapes
+SCRAPE_METRICS = {"up": set[str]()}  # written by Prometheus itself for every target
 
 # Words of PromQL that look like identifiers: aggregations, keywords. Functions are recognised by their "(".
 KEYWORDS = frozenset(
@@ -59,7 +60,7 @@ def exposed(owner: GatewayMetrics | MockMetrics) -> dict[str, set[str]]:
 def metrics() -> dict[str, set[str]]:
     gateway, mock = exposed(GatewayMetrics()), exposed(MockMetrics())
     assert not set(gateway) & set(mock)
-    return gateway | mock
+    return gateway | mock | SCRAPE_METRICS
 
 
 def test_the_registries_expose_what_the_queries_rely_on(metrics: dict[str, set[str]]) -> None:
@@ -219,6 +220,7 @@ def test_alert_rules_are_complete() -> None:
     assert {rule["alert"] for rule in rules} == {
         "EcuapassGatewayStalled",
         "EcuapassGatewayRejectionRateHigh",
+        "EcuapassGatewayDown",
         "EcuapassGatewayCircuitOpen",
         "EcuapassGatewayDeadLettersGrowing",
         "EcuapassGatewayLatencySLOBurnFast",
