@@ -5,7 +5,8 @@ What is checked: events of both agencies are signed with their own certificate (
 that its certificate's RUC is the sender's), filed with their own token (the mock records which token filed which
 document) and acknowledged; an event of a third sender is rejected by the gateway (``GW-AGENCY_UNKNOWN``) and never
 reaches the mock; events keep flowing afterwards. A gateway without agencies gets its unsigned documents refused
-(``R51-SIG-001``).
+(``R51-SIG-001``). ``ecuapass-gateway mock`` takes its signature settings from ``MOCK_SIGNATURE_CA`` and
+``MOCK_REQUIRE_SIGNATURE`` and answers a tampered document with its code over HTTP.
 """
 
 from __future__ import annotations
@@ -16,16 +17,22 @@ from pathlib import Path
 
 import httpx
 import pytest
+from lxml import etree
 
 from adapters.ecuapass_mock.server import MockServer
 from adapters.ecuapass_mock.signatures import SignatureCheck
+from gateway import documents
 from gateway.bootstrap import build_gateway
 from gateway.devstack.broker import TansuBroker
 from gateway.devstack.demo import OutcomeReader
+from gateway.events import decode
 from gateway.examples import Example
 from gateway.kafka.topics import ensure_topics
 from gateway.settings import AgencySettings, EcuapassSettings, Settings
+from gateway.signing import load_identity
+from gateway.xml.replies import read_reply
 from tests.integration.conftest import authorization_events, collect, make_settings, publish
+from tests.integration.test_mock_process import mock_process
 from tests.signing_certificates import AgencyCertificate, SigningAuthority, agency, authority
 
 AGENCY_A = "1790011674001"
@@ -155,3 +162,26 @@ async def test_a_gateway_without_agencies_files_unsigned_and_is_refused_where_si
     finally:
         await reader.stop()
         await gateway.stop()
+
+
+def test_the_mock_process_checks_signatures_as_configured_by_its_environment(
+    ca: SigningAuthority, certificates: dict[str, AgencyCertificate], example_by_name: dict[str, Example]
+) -> None:
+    document = documents.build(decode(example_by_name["authorization-request/accepted/minimal"].payload()))
+    made = certificates[AGENCY_A]
+    signed = load_identity(AGENCY_A, AgencySettings(certificate=made.certificate, key=made.key)).sign(document.root)
+    tampered = etree.fromstring(signed)
+    reference = tampered.find("*/{*}FunctionalReference")
+    assert reference is not None
+    reference.text = "SOL-TAMPERED-01"
+    headers = {"Content-Type": "application/xml"}
+    env = {"MOCK_SIGNATURE_CA": str(ca.path), "MOCK_REQUIRE_SIGNATURE": "true"}
+    with mock_process(env=env) as (_, url):
+
+        def code(body: bytes) -> str | None:
+            reply = read_reply(httpx.post(f"{url}/api/v1/documents", content=body, headers=headers).content)
+            return reply.rejection.errors[0].code if reply.rejection else reply.status
+
+        assert code(document.to_bytes()) == "R51-SIG-001"
+        assert code(etree.tostring(tampered, xml_declaration=True, encoding="UTF-8")) == "R51-SIG-002"
+        assert code(signed) == "ACCEPTED"
