@@ -17,9 +17,11 @@ from gateway.ports import CustomsEndpoint, CustomsReply, Filing
 
 
 class PerAgencyCustomsEndpoint:
-    def __init__(self, endpoints: Mapping[str, CustomsEndpoint]) -> None:
-        """``endpoints``: by agency RUC; several agencies may share one endpoint instance."""
+    def __init__(self, endpoints: Mapping[str, CustomsEndpoint], labels: Mapping[str, str] | None = None) -> None:
+        """``endpoints``: by agency RUC; several agencies may share one endpoint instance. ``labels``: how messages
+        name each agency (``gateway.signing.agency_label``: the RUC masked, as in logs)."""
         self._by_agency = dict(endpoints)
+        self._labels = dict(labels or {})
         self._distinct: dict[int, tuple[CustomsEndpoint, list[str]]] = {}
         for ruc, endpoint in self._by_agency.items():
             self._distinct.setdefault(id(endpoint), (endpoint, []))[1].append(ruc)
@@ -34,9 +36,9 @@ class PerAgencyCustomsEndpoint:
         results = await asyncio.gather(*(endpoint.probe() for endpoint, _ in pairs), return_exceptions=True)
         for (_, agencies), result in zip(pairs, results, strict=True):
             if isinstance(result, ConfigurationError):
-                names = ", ".join(agencies)
+                names = ", ".join(self._labels.get(ruc, "an agency") for ruc in agencies)
                 raise ConfigurationError(
-                    f"with the credentials of agency {names} (GATEWAY_AGENCIES__{agencies[0]}__* where set, else "
+                    f"with the credentials of {names} (GATEWAY_AGENCIES__<RUC>__* where set, else "
                     f"GATEWAY_ECUAPASS__*): {result}"
                 ) from result
             if isinstance(result, BaseException):
@@ -46,7 +48,8 @@ class PerAgencyCustomsEndpoint:
         endpoint = self._by_agency.get(filing.agency or "")
         if endpoint is None:
             raise PermanentDeliveryError(
-                f"no endpoint credentials for agency {filing.agency}", message_id=filing.message_id
+                "no endpoint credentials for the filing's agency (not a configured agency)",
+                message_id=filing.message_id,
             )
         return await endpoint.file(filing)
 

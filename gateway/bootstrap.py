@@ -18,7 +18,7 @@ from gateway.metrics import GatewayMetrics
 from gateway.pipeline import Pipeline
 from gateway.ports import CustomsEndpoint
 from gateway.settings import EcuapassSettings, Settings
-from gateway.signing import load_identities
+from gateway.signing import agency_label, load_identities
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,10 @@ def customs_endpoint(settings: Settings, breaker: CircuitBreaker, metrics: Gatew
                 endpoint = HttpCustomsEndpoint(own, settings.retry, breaker=breaker, metrics=metrics)
             except ConfigurationError as exc:
                 raise ConfigurationError(
-                    f"agency {ruc}: its endpoint credentials (GATEWAY_AGENCIES__{ruc}__* where set): {exc}"
+                    f"{agency_label(ruc, agency.name)}: its endpoint credentials (GATEWAY_AGENCIES__<RUC>__* where "
+                    f"set): {exc}"
                 ) from exc
             built.append((own, endpoint))
         by_agency[ruc] = endpoint
-    return PerAgencyCustomsEndpoint(by_agency)
+    labels = {ruc: agency_label(ruc, agency.name) for ruc, agency in settings.agencies.items()}
+    return PerAgencyCustomsEndpoint(by_agency, labels)

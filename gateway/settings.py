@@ -271,9 +271,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _agency_tls_needs_https(self) -> Settings:
-        for ruc, agency in self.agencies.items():
+        for agency in self.agencies.values():
             if agency.ssl_certfile is not None and self.ecuapass.url.scheme != "https":
-                raise ValueError(f"agencies.{ruc}.ssl_certfile needs an https:// ecuapass url")
+                raise ValueError("an agency's ssl_certfile needs an https:// ecuapass url")
         return self
 
     @model_validator(mode="after")

@@ -12,8 +12,8 @@ The signature: RSA-SHA256 (ECDSA-SHA256 for an EC key), SHA-256 digests, C14N 1.
 in ``ds:KeyInfo``, appended as the last child of the document root (the XSDs admit it there). signxml makes it.
 
 An agency's identity is loaded once, at start-up, from PKCS#12 or PEM; every problem (unreadable file, wrong
-password, expired certificate, a certificate of another RUC) is a ``ConfigurationError`` naming the agency, never
-the password.
+password, expired certificate, a certificate of another RUC) is a ``ConfigurationError`` naming the agency (its name
+and its RUC masked, as the logs mask identifiers) and the file, never the password.
 
 Which RUC a certificate holds: the subject ``organizationIdentifier`` (2.5.4.97) in the ETSI EN 319 412-1 form
 ``VATEC-<RUC>``, or the subject ``serialNumber`` (2.5.4.5) holding the 13-digit RUC. Ecuadorian CAs (Banco
@@ -40,6 +40,7 @@ from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, Signatur
 from signxml.xades.xades import XAdESDataObjectFormat, XAdESSigner
 
 from gateway.errors import ConfigurationError
+from gateway.logs import mask
 from gateway.settings import AgencySettings
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ def load_identities(
 
 def load_identity(ruc: str, agency: AgencySettings, *, now: datetime | None = None) -> SigningIdentity:
     """One agency's certificate and key, checked: readable, matching, in force, allowing signatures, of ``ruc``."""
-    who = f"agency {ruc}" + (f" ({agency.name})" if agency.name else "")
+    who = agency_label(ruc, agency.name)
     password = _password(who, agency)
     if agency.certificate.suffix.lower() in _PKCS12_SUFFIXES:
         key, chain = _from_pkcs12(who, agency.certificate, password)
@@ -109,6 +110,11 @@ def load_identity(ruc: str, agency: AgencySettings, *, now: datetime | None = No
     identity = SigningIdentity(ruc, key, chain)
     _check(who, identity, now or datetime.now(UTC))
     return identity
+
+
+def agency_label(ruc: str, name: str | None = None) -> str:
+    """How messages name an agency: its RUC masked as the logs mask identifiers, and its name when configured."""
+    return f"agency {mask(ruc)}" + (f" ({name})" if name else "")
 
 
 def _password(who: str, agency: AgencySettings) -> bytes | None:
@@ -177,7 +183,7 @@ def _signing_key(who: str, key: object, source: Path) -> SigningKey:
 
 def _check(who: str, identity: SigningIdentity, now: datetime) -> None:
     certificate = identity.certificate
-    subject = certificate.subject.rfc4514_string()
+    subject = mask(certificate.subject.rfc4514_string())  # subjects carry the RUC, and a person's cédula
     public = serialization.PublicFormat.SubjectPublicKeyInfo
     der = serialization.Encoding.DER
     if identity.key.public_key().public_bytes(der, public) != certificate.public_key().public_bytes(der, public):
@@ -198,7 +204,7 @@ def _check(who: str, identity: SigningIdentity, now: datetime) -> None:
         raise ConfigurationError(f"{who}: the certificate {subject} does not allow digital signatures (KeyUsage)")
     rucs = certificate_rucs(certificate)
     if rucs != {identity.ruc}:
-        found = ", ".join(sorted(rucs)) or "none"
+        found = ", ".join(mask(ruc) for ruc in sorted(rucs)) or "none"
         raise ConfigurationError(
             f"{who}: the certificate {subject} is not the agency's: RUC found {found} (read from the subject's "
             "organizationIdentifier VATEC-<RUC> or its serialNumber)"

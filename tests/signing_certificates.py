@@ -4,6 +4,7 @@ per agency an RSA 2048 certificate whose subject carries its RUC (``organization
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -70,7 +71,7 @@ def agency(
     """An agency's signing certificate issued by ``issuer``. ``subject_ruc`` puts another RUC in the subject (a
     certificate that is not the agency's); ``as_serial_number`` carries it as the subject serialNumber."""
     folder.mkdir(parents=True, exist_ok=True)
-    stem = stem or f"agency-{ruc}"
+    stem = stem or f"agency-{hashlib.sha256(ruc.encode()).hexdigest()[:8]}"  # no RUC in paths: they reach messages
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     carried = subject_ruc or ruc
     identifier = (

@@ -1,5 +1,5 @@
 """``ecuapass-gateway run`` with an agency it cannot sign for: exit 2 before touching the broker, with a message that
-names the agency and the problem, never the password (nor the bearer token)."""
+names the agency (its name, its RUC masked as in logs) and the problem, never the password (nor the bearer token)."""
 
 from __future__ import annotations
 
@@ -25,9 +25,10 @@ def test_a_wrong_certificate_password_stops_the_gateway_with_exit_2(tmp_path: Pa
     env["GATEWAY_KAFKA__BOOTSTRAP_SERVERS"] = "127.0.0.1:1"  # never reached: the agencies are loaded first
     if how == "json":
         env["GATEWAY_AGENCIES"] = json.dumps(
-            {RUC: {"certificate": str(made.pkcs12), "password": WRONG, "token": TOKEN}}
+            {RUC: {"name": "Uno", "certificate": str(made.pkcs12), "password": WRONG, "token": TOKEN}}
         )
     else:
+        env[f"GATEWAY_AGENCIES__{RUC}__NAME"] = "Uno"
         env[f"GATEWAY_AGENCIES__{RUC}__CERTIFICATE"] = str(made.pkcs12)
         env[f"GATEWAY_AGENCIES__{RUC}__PASSWORD"] = WRONG
         env[f"GATEWAY_AGENCIES__{RUC}__TOKEN"] = TOKEN
@@ -35,6 +36,6 @@ def test_a_wrong_certificate_password_stops_the_gateway_with_exit_2(tmp_path: Pa
         [sys.executable, "-m", "gateway", "run"], env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 2, done.stderr
-    assert f"agency {RUC}: cannot open the PKCS#12 file {made.pkcs12}: wrong password" in done.stderr
+    assert f"agency **********001 (Uno): cannot open the PKCS#12 file {made.pkcs12}: wrong password" in done.stderr
     output = done.stdout + done.stderr
-    assert WRONG not in output and made.password not in output and TOKEN not in output
+    assert WRONG not in output and made.password not in output and TOKEN not in output and RUC not in output

@@ -162,15 +162,16 @@ async def test_filings_go_through_their_agencys_endpoint() -> None:
     router = PerAgencyCustomsEndpoint({SENDER: first, OTHER: second})
     reply = await router.file(Filing("authorization-request", "m-1", b"<x/>", agency=OTHER))
     assert isinstance(reply, CustomsReply) and second.filings and not first.filings
-    with pytest.raises(PermanentDeliveryError, match="no endpoint credentials for agency 1234567890001"):
+    with pytest.raises(PermanentDeliveryError, match="no endpoint credentials for the filing's agency"):
         await router.file(Filing("authorization-request", "m-2", b"<x/>", agency="1234567890001"))
     await router.probe()
 
 
 async def test_a_refused_probe_names_the_agencies_of_those_credentials() -> None:
     shared = _Refusing()
-    router = PerAgencyCustomsEndpoint({SENDER: FakeCustomsEndpoint(), OTHER: shared, "0190678342001": shared})
-    with pytest.raises(ConfigurationError, match=f"agency {OTHER}, 0190678342001 .*HTTP 401"):
+    labels = {SENDER: "agency A", OTHER: "agency B", "0190678342001": "agency C"}
+    router = PerAgencyCustomsEndpoint({SENDER: FakeCustomsEndpoint(), OTHER: shared, "0190678342001": shared}, labels)
+    with pytest.raises(ConfigurationError, match=r"with the credentials of agency B, agency C .*HTTP 401"):
         await router.probe()
 
 
@@ -204,14 +205,17 @@ async def test_agencies_share_an_http_endpoint_unless_they_have_their_own_creden
 
 def test_start_up_fails_on_an_agency_it_cannot_sign_for(sender_certificate: AgencyCertificate) -> None:
     wrong = "Wr0ng-p12-password"
-    settings = Settings(agencies={SENDER: AgencySettings(certificate=sender_certificate.pkcs12, password=wrong)})
-    with pytest.raises(ConfigurationError, match=f"agency {SENDER}: cannot open the PKCS#12") as caught:
+    settings = Settings(
+        agencies={SENDER: AgencySettings(name="Uno", certificate=sender_certificate.pkcs12, password=wrong)}
+    )
+    with pytest.raises(ConfigurationError, match=r"agency \*{10}001 \(Uno\): cannot open the PKCS#12") as caught:
         build_gateway(settings, endpoint=FakeCustomsEndpoint())
     assert wrong not in str(caught.value) and sender_certificate.password not in str(caught.value)
+    assert SENDER not in str(caught.value)
     mismatched = Settings(
         agencies={OTHER: AgencySettings(certificate=sender_certificate.pkcs12, password=sender_certificate.password)}
     )
-    with pytest.raises(ConfigurationError, match=f"agency {OTHER}: .*RUC found {SENDER}"):
+    with pytest.raises(ConfigurationError, match=r"agency \*{10}001: .*RUC found \*{10}001"):
         build_gateway(mismatched, endpoint=FakeCustomsEndpoint())
 
 

@@ -6,6 +6,7 @@ Certificates are made per module at test time (``tests/signing_certificates.py``
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from gateway import documents
 from gateway.errors import ConfigurationError
 from gateway.events import decode
 from gateway.examples import Example, examples
+from gateway.logs import mask
 from gateway.settings import AgencySettings
 from gateway.signing import SigningIdentity, certificate_rucs, load_identities, load_identity
 from gateway.xml.namespaces import DSIG, XADES
@@ -27,6 +29,7 @@ from tests.signing_certificates import AgencyCertificate, SigningAuthority, agen
 
 RUC = "1790011674001"
 OTHER_RUC = "0992339411001"
+MASKED = re.escape(mask(RUC))  # messages name an agency by its masked RUC (and its name), as the logs do
 XMLSEC1 = shutil.which("xmlsec1")
 needs_xmlsec1 = pytest.mark.skipif(
     XMLSEC1 is None, reason="xmlsec1 is not installed (deploy/ci/system-packages.sh installs it, as root, with apt-get)"
@@ -113,7 +116,8 @@ def test_a_pkcs12_that_does_not_open_is_named_without_the_password(
     with pytest.raises(ConfigurationError) as caught:
         load_identity(RUC, settings)
     message = str(caught.value)
-    assert f"agency {RUC} (Agencia Uno)" in message and str(certificate.pkcs12) in message
+    assert f"agency {mask(RUC)} (Agencia Uno)" in message and str(certificate.pkcs12) in message
+    assert RUC not in message
     assert ("wrong password" if given else "no password is configured") in message
     assert certificate.password not in message and (given or "\x00") not in message
     assert caught.value.__cause__ is None and caught.value.__context__ is not None  # from None: nothing chained
@@ -128,7 +132,7 @@ def test_a_wrong_pem_key_password_is_named_without_it(certificate: AgencyCertifi
 
 
 def test_an_unreadable_certificate_fails_start_up(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match=f"agency {RUC}: cannot read the PKCS#12 certificate .*missing.p12"):
+    with pytest.raises(ConfigurationError, match=f"agency {MASKED}: cannot read the PKCS#12 certificate .*missing.p12"):
         load_identity(RUC, AgencySettings(certificate=tmp_path / "missing.p12", password="x"))
     garbage = tmp_path / "garbage.pem"
     garbage.write_text("not a certificate", encoding="utf-8")
@@ -138,8 +142,10 @@ def test_an_unreadable_certificate_fails_start_up(tmp_path: Path) -> None:
 
 def test_a_certificate_of_another_ruc_fails_start_up(folder: Path, ca: SigningAuthority) -> None:
     made = agency(folder, ca, RUC, stem="other-ruc", subject_ruc=OTHER_RUC)
-    with pytest.raises(ConfigurationError, match=f"agency {RUC}: .*not the agency's: RUC found {OTHER_RUC}"):
+    found = re.escape(mask(OTHER_RUC))
+    with pytest.raises(ConfigurationError, match=f"agency {MASKED}: .*not the agency's: RUC found {found}") as caught:
         load_identity(RUC, AgencySettings(certificate=made.pkcs12, password=made.password))
+    assert RUC not in str(caught.value) and OTHER_RUC not in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -156,7 +162,7 @@ def test_a_certificate_not_in_force_fails_start_up(
     made = agency(
         folder, ca, RUC, stem=f"window-{message[:6]}", valid_from=now + window[0], valid_until=now + window[1]
     )
-    with pytest.raises(ConfigurationError, match=f"agency {RUC}: the certificate .* {message}"):
+    with pytest.raises(ConfigurationError, match=f"agency {MASKED}: the certificate .* {message}"):
         load_identity(RUC, AgencySettings(certificate=made.certificate, key=made.key))
 
 
@@ -181,8 +187,11 @@ def test_identities_load_for_every_agency_and_stop_at_the_first_problem(
         }
     )
     assert set(loaded) == {RUC, OTHER_RUC} and loaded[OTHER_RUC].ruc == OTHER_RUC
-    with pytest.raises(ConfigurationError, match=f"agency {OTHER_RUC}"):
-        load_identities({OTHER_RUC: AgencySettings(certificate=certificate.pkcs12, password=certificate.password)})
+    wrong = AgencySettings(name="Dos", certificate=certificate.pkcs12, password=certificate.password)
+    with pytest.raises(ConfigurationError, match=r"agency \*+001 \(Dos\): .*not the agency's"):
+        load_identities(
+            {RUC: AgencySettings(certificate=certificate.pkcs12, password=certificate.password), OTHER_RUC: wrong}
+        )
 
 
 def test_settings_keep_passwords_secret(certificate: AgencyCertificate) -> None:
@@ -197,7 +206,7 @@ def test_settings_keep_passwords_secret(certificate: AgencyCertificate) -> None:
 def identities(folder: Path, ca: SigningAuthority) -> dict[str, SigningIdentity]:
     """An identity for the sender of one accepted example of every document."""
     senders = {decode(example.payload()).sender for example in _accepted_by_kind()}
-    made = {ruc: agency(folder, ca, ruc, stem=f"sender-{ruc}") for ruc in senders}
+    made = {ruc: agency(folder / "senders", ca, ruc) for ruc in senders}
     return {ruc: load_identity(ruc, AgencySettings(certificate=m.certificate, key=m.key)) for ruc, m in made.items()}
 
 
