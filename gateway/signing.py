@@ -33,6 +33,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from lxml import etree
@@ -107,9 +108,19 @@ def load_identity(ruc: str, agency: AgencySettings, *, now: datetime | None = No
         key, chain = _from_pkcs12(who, agency.certificate, password)
     else:
         key, chain = _from_pem(who, agency.certificate, agency.key, password)
-    identity = SigningIdentity(ruc, key, chain)
+    identity = SigningIdentity(ruc, key, _leaf_first(key, chain))
     _check(who, identity, now or datetime.now(UTC))
     return identity
+
+
+def _leaf_first(key: SigningKey, chain: tuple[x509.Certificate, ...]) -> tuple[x509.Certificate, ...]:
+    """The chain with the key's certificate first, wherever the file had it (a PEM bundle may start with its CA)."""
+    mine = [c for c in chain if _spki(c.public_key()) == _spki(key.public_key())]
+    return (mine[0], *(c for c in chain if c is not mine[0])) if mine else chain
+
+
+def _spki(key: CertificatePublicKeyTypes) -> bytes:
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def agency_label(ruc: str, name: str | None = None) -> str:
@@ -184,9 +195,7 @@ def _signing_key(who: str, key: object, source: Path) -> SigningKey:
 def _check(who: str, identity: SigningIdentity, now: datetime) -> None:
     certificate = identity.certificate
     subject = mask(certificate.subject.rfc4514_string())  # subjects carry the RUC, and a person's cédula
-    public = serialization.PublicFormat.SubjectPublicKeyInfo
-    der = serialization.Encoding.DER
-    if identity.key.public_key().public_bytes(der, public) != certificate.public_key().public_bytes(der, public):
+    if _spki(identity.key.public_key()) != _spki(certificate.public_key()):
         raise ConfigurationError(f"{who}: the private key does not belong to the certificate {subject}")
     if now < certificate.not_valid_before_utc:
         raise ConfigurationError(

@@ -86,6 +86,15 @@ def test_pkcs12_and_pem_give_the_same_identity(certificate: AgencyCertificate) -
     assert certificate_rucs(from_p12.certificate) == {RUC}
 
 
+def test_a_pem_bundle_may_start_with_its_ca(
+    certificate: AgencyCertificate, ca: SigningAuthority, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(ca.path.read_bytes() + certificate.certificate.read_bytes())
+    identity = load_identity(RUC, AgencySettings(certificate=bundle, key=certificate.key))
+    assert certificate_rucs(identity.certificate) == {RUC} and len(identity.chain) == 2
+
+
 def test_the_password_may_come_from_a_file(certificate: AgencyCertificate, tmp_path: Path) -> None:
     secret = tmp_path / "password"
     secret.write_text(certificate.password + "\n", encoding="utf-8")
