@@ -6,7 +6,8 @@ that its certificate's RUC is the sender's), filed with their own token (the moc
 document) and acknowledged; an event of a third sender is rejected by the gateway (``GW-AGENCY_UNKNOWN``) and never
 reaches the mock; events keep flowing afterwards. A gateway without agencies gets its unsigned documents refused
 (``R51-SIG-001``). ``ecuapass-gateway mock`` takes its signature settings from ``MOCK_SIGNATURE_CA`` and
-``MOCK_REQUIRE_SIGNATURE`` and answers a tampered document with its code over HTTP.
+``MOCK_REQUIRE_SIGNATURE`` and answers a tampered document with its code over HTTP. An agency whose token the
+endpoint refuses stops start-up with a message naming that agency only.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from gateway import documents
 from gateway.bootstrap import build_gateway
 from gateway.devstack.broker import TansuBroker
 from gateway.devstack.demo import OutcomeReader
+from gateway.errors import ConfigurationError
 from gateway.events import decode
 from gateway.examples import Example
 from gateway.kafka.topics import ensure_topics
@@ -185,3 +187,22 @@ def test_the_mock_process_checks_signatures_as_configured_by_its_environment(
         assert code(document.to_bytes()) == "R51-SIG-001"
         assert code(etree.tostring(tampered, xml_declaration=True, encoding="UTF-8")) == "R51-SIG-002"
         assert code(signed) == "ACCEPTED"
+
+
+async def test_an_agency_whose_token_is_refused_stops_start_up_naming_it(
+    broker: TansuBroker,
+    signing_mock: MockServer,
+    certificates: dict[str, AgencyCertificate],
+    folder: Path,
+) -> None:
+    agencies = _agencies(certificates, folder)
+    wrong = "agency-B-wr0ng-t0ken-not-to-log"
+    agencies[AGENCY_B] = AgencySettings(**{**agencies[AGENCY_B].model_dump(exclude={"token_file"}), "token": wrong})
+    settings = make_settings(broker.bootstrap_servers, signing_mock.url, agencies=agencies)
+    gateway = build_gateway(settings)
+    with pytest.raises(ConfigurationError) as caught:
+        await gateway.start()
+    await gateway.stop()
+    message = str(caught.value)
+    assert "with the credentials of agency **********001 (Agencia B)" in message and "HTTP 401" in message
+    assert "Agencia A" not in message and wrong not in message and AGENCY_B not in message
