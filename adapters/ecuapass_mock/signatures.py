@@ -65,6 +65,10 @@ class SignatureCheck:
             return error("R51-SIG-003", signature, detail=str(exc)[:300])
         except (SignXMLException, ValueError, etree.LxmlError) as exc:  # altered, malformed, unexpected layout
             return error("R51-SIG-002", signature, detail=str(exc)[:300])
+        # What the signature covers, as verified, must be this document: no transform may have left part of it out.
+        covered = [r.signed_xml for r in results if r.signed_xml is not None and r.signed_xml.tag == root.tag]
+        if not covered or _c14n(covered[0]) != _c14n(unsigned(root)):
+            return error("R51-SIG-002", signature, detail="La firma no cubre el documento completo.")
         certificate = _signing_certificate(signature, results[0].signature_key)
         sender = text(root, "*/cmn:SenderRuc")
         rucs = certificate_rucs(certificate) if certificate is not None else set()
@@ -91,5 +95,16 @@ def unsigned(root: etree._Element) -> etree._Element:
     signature, with a new signing time, over the same content)."""
     copy = etree.fromstring(etree.tostring(root))
     for signature in copy.findall(SIGNATURE):
+        # As the enveloped-signature transform does: the signature goes, the text after it stays.
+        if signature.tail:
+            previous = signature.getprevious()
+            if previous is not None:
+                previous.tail = (previous.tail or "") + signature.tail
+            else:
+                copy.text = (copy.text or "") + signature.tail
         copy.remove(signature)
     return copy
+
+
+def _c14n(element: etree._Element) -> bytes:
+    return etree.tostring(element, method="c14n")
