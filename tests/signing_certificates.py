@@ -11,9 +11,11 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+
+from tests.logcapture import register_secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +69,16 @@ def agency(
     valid_until: datetime | None = None,
     digital_signature: bool = True,
     password: str = "p12-Passw0rd-not-to-log",
+    elliptic: bool = False,
 ) -> AgencyCertificate:
     """An agency's signing certificate issued by ``issuer``. ``subject_ruc`` puts another RUC in the subject (a
-    certificate that is not the agency's); ``as_serial_number`` carries it as the subject serialNumber."""
+    certificate that is not the agency's); ``as_serial_number`` carries it as the subject serialNumber; ``elliptic``
+    makes an EC P-256 key instead of RSA 2048."""
     folder.mkdir(parents=True, exist_ok=True)
     stem = stem or f"agency-{hashlib.sha256(ruc.encode()).hexdigest()[:8]}"  # no RUC in paths: they reach messages
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey = (
+        ec.generate_private_key(ec.SECP256R1()) if elliptic else rsa.generate_private_key(65537, 2048)
+    )
     carried = subject_ruc or ruc
     identifier = (
         x509.NameAttribute(NameOID.SERIAL_NUMBER, carried)
@@ -104,9 +110,11 @@ def agency(
     pem, key_path, p12 = folder / f"{stem}.pem", folder / f"{stem}.key", folder / f"{stem}.p12"
     pem.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_path.touch(mode=0o600)
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+    register_secret(key_pem, password)  # the log scan looks for them (tests/logcapture.py)
+    key_path.write_bytes(key_pem)
     p12.touch(mode=0o600)
     p12.write_bytes(
         pkcs12.serialize_key_and_certificates(
@@ -119,6 +127,7 @@ def agency(
 def encrypted_key(source: AgencyCertificate, password: str) -> Path:
     """The agency's PEM key again, encrypted with ``password``."""
     key = serialization.load_pem_private_key(source.key.read_bytes(), None)
+    register_secret(password)
     path = source.key.with_suffix(".encrypted.key")
     path.touch(mode=0o600)
     path.write_bytes(

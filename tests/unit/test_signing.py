@@ -273,3 +273,18 @@ def test_xmlsec1_refuses_a_tampered_document_and_an_untrusted_signer(
     assert tampered.returncode != 0 and "FAIL" in tampered.stderr
     untrusted = xmlsec1_verify(signed, untrusted_ca.path, tmp_path)
     assert untrusted.returncode != 0 and "OK" not in untrusted.stderr.split()
+
+
+@needs_xmlsec1
+def test_an_ec_key_signs_with_ecdsa_sha256(
+    folder: Path, ca: SigningAuthority, example_by_name: dict[str, Example], tmp_path: Path
+) -> None:
+    made = agency(folder, ca, RUC, stem="elliptic", elliptic=True)
+    identity = load_identity(RUC, AgencySettings(certificate=made.pkcs12, password=made.password))
+    signed = identity.sign(
+        documents.build(decode(example_by_name["authorization-request/accepted/minimal"].payload())).root
+    )
+    method = etree.fromstring(signed).find(f"{{{DSIG}}}Signature/{{{DSIG}}}SignedInfo/{{{DSIG}}}SignatureMethod")
+    assert method is not None and method.get("Algorithm") == "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
+    verdict = xmlsec1_verify(signed, ca.path, tmp_path)
+    assert verdict.returncode == 0, verdict.stderr
