@@ -302,7 +302,8 @@ async def serve(host: str, port: int) -> None:
         print(
             f"AsyncAPI docs on {url}/  (raw: {url}{YAML_PATH}, {url}{JSON_PATH}); Ctrl-C or SIGTERM stops.", flush=True
         )
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", log_config=None)
+        server = uvicorn.Server(config)  # log_config=None: uvicorn's records go to the root logger (JSON, masked)
         serving = asyncio.create_task(server.serve(sockets=[sock]), name="asyncapi-docs")
         stopped = asyncio.create_task(stop.wait())
         await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)

@@ -3,7 +3,8 @@
 ``configure(settings)`` is called once by the entry point. The pipeline sets ``event_context`` for the event it
 works on (asyncio tasks copy context variables, so concurrent events do not mix); every record logged meanwhile
 carries ``case_id``, ``event_id``, ``correlation_id`` and ``trace_id``. At INFO and above, RUCs and cédulas (10 or
-13 digits) are masked to their last three digits; payloads are only ever logged at DEBUG.
+13 digits standing alone, not inside a hex id) are masked to their last three digits; payloads are only ever logged
+at DEBUG. ``make test`` scans every log line of its run for secrets and unmasked identifiers (tests/logscan.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from typing import Any
 from gateway.settings import Settings
 
 _CONTEXT: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("event_context", default=None)
-_IDENTIFIER = re.compile(r"(?<!\d)(\d{7})(\d{3})(\d{3})?(?!\d)")
+# Digits glued to letters are part of an id (a UUID's or a hash's hex), not a RUC: masking them made message ids
+# unusable in the logs ("…-0b*******585") and hid no identifier.
+_IDENTIFIER = re.compile(r"(?<![0-9A-Za-z])(\d{7})(\d{3})(\d{3})?(?![0-9A-Za-z])")
 _NOISY = ("aiokafka", "httpx", "httpcore", "gateway.broker", "uvicorn")
 
 
@@ -51,8 +54,8 @@ def add_event_context(**fields: str | None) -> None:
 
 class _ContextAndMasking(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        for key, value in (_CONTEXT.get() or {}).items():
-            setattr(record, key, value)
+        for key, value in (_CONTEXT.get() or {}).items():  # the case id is the agency's: it may hold a RUC
+            setattr(record, key, mask(value) if record.levelno >= logging.INFO else value)
         if record.levelno >= logging.INFO:
             record.msg = mask(record.getMessage())
             record.args = None
@@ -100,6 +103,11 @@ def handler(settings: Settings, stream: Any = None) -> logging.Handler:
 def configure(settings: Settings, stream: Any = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler(settings, stream)]
-    root.setLevel(settings.log_level)
+    set_levels(settings.log_level)
+
+
+def set_levels(level: str) -> None:
+    """The root logger at ``level``; the client libraries at WARNING unless ``level`` is DEBUG."""
+    logging.getLogger().setLevel(level)
     for noisy in _NOISY:  # client libraries narrate every request and rebalance at INFO
-        logging.getLogger(noisy).setLevel(logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING)
+        logging.getLogger(noisy).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)

@@ -55,7 +55,10 @@ class OpsServer:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.url = f"http://{host}:{self._sock.getsockname()[1]}"
-        config = uvicorn.Config(create_app(gateway), log_level="warning", access_log=False, lifespan="off")
+        # log_config=None: uvicorn's records go to the root logger (JSON, masked), not to a handler of its own
+        config = uvicorn.Config(
+            create_app(gateway), log_level="warning", access_log=False, lifespan="off", log_config=None
+        )
         self._server = EmbeddedServer(config)
         self._task: asyncio.Task[None] | None = None
 

@@ -71,7 +71,9 @@ def build_server(store: FilingStore, *, tls: MockTls | None = None, **options: A
             "ssl_ca_certs": str(tls.client_ca) if tls.client_ca else None,
             "ssl_cert_reqs": ssl.CERT_OPTIONAL if tls.client_ca else ssl.CERT_NONE,
         }
-    server = EmbeddedServer(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", **files))
+    # log_config=None: uvicorn's records go to the root logger (JSON, masked), not to a handler of its own
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", log_config=None, **files)
+    server = EmbeddedServer(config)
     app.state.abort = lambda request: _reset_connection(server, request)
     app.state.client_certificate = lambda request: _client_certificate(server, request)
     return server
