@@ -13,11 +13,15 @@ UV     := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON_DOWNLOADS=never $(BIN)/uv
 run: $(STAMP)
 	$(BIN)/ecuapass-gateway dev
 
-# make test: the whole suite, unit + integration (real Tansu, real HTTP) + end to end.
+# make test: the whole suite, unit + integration (real Tansu, real HTTP) + end to end, then the contract suite. Both
+# keep every log line of the run in $(TEST_LOGS); the last step scans them for secrets and unmasked identifiers.
+TEST_LOGS := build/test-logs
 test: $(STAMP)
 	bash deploy/ci/system-packages.sh
-	$(BIN)/python -m pytest
-	$(BIN)/python -m pytest contracts/
+	rm -rf $(TEST_LOGS)
+	ECUAPASS_TEST_LOGS=$(TEST_LOGS) $(BIN)/python -m pytest
+	ECUAPASS_TEST_LOGS=$(TEST_LOGS) $(BIN)/python -m pytest contracts/
+	$(BIN)/python -m pytest tests/full_run --scan-test-logs $(TEST_LOGS) -rA -p no:cacheprovider
 
 # make test-containers: the contract suite against images (a private Docker engine is started when none runs).
 test-containers: $(STAMP)

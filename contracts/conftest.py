@@ -34,6 +34,15 @@ _OPTIONS: tuple[tuple[str, str, str | None, str], ...] = (
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    try:  # in the repository, ``make test`` keeps this run's logs for the log scan (tests/logcapture.py)
+        from tests import logcapture
+    except ImportError:  # the contract suite run from elsewhere
+        return
+    logcapture.start("contracts")
+    config.add_cleanup(logcapture.stop)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ecuapass contract", "Ecuapass gateway contract suite")
     for flag, variable, default, text in _OPTIONS:

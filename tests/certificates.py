@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tests.logcapture import register_secret
+
 
 @dataclass(frozen=True, slots=True)
 class Pki:
@@ -100,9 +102,9 @@ def _leaf(
     stem.with_suffix(".pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_path = stem.with_suffix(".key")
     key_path.touch(mode=0o600)
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    register_secret(pem)  # the log scan looks for it (tests/logcapture.py)
+    key_path.write_bytes(pem)
 
 
 def _builder(subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivateKey) -> x509.CertificateBuilder:

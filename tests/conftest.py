@@ -1,4 +1,6 @@
-"""Markers come from folders: tests/unit -> unit, tests/integration -> integration, tests/e2e -> e2e."""
+"""Markers come from folders: tests/unit -> unit, tests/integration -> integration, tests/e2e -> e2e.
+
+With ``ECUAPASS_TEST_LOGS`` (``make test``), the run's logs are kept for the log scan (tests/logcapture.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,33 @@ from pathlib import Path
 import pytest
 
 from gateway.examples import Example, examples
+from tests import logcapture
 
 ROOT = Path(__file__).resolve().parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--scan-test-logs",
+        metavar="DIR",
+        help="scan the logs a full run kept in DIR (tests/full_run; make test's last step)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    logcapture.start("tests")  # only with ECUAPASS_TEST_LOGS (make test): see tests/logcapture.py
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    logcapture.stop()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    logcapture.register_module_secrets({item.module for item in session.items if isinstance(item, pytest.Function)})
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    logcapture.ensure_handler()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -34,6 +34,8 @@ from gateway.settings import KafkaSettings, Settings, TopicSettings
 from tests.certificates import Pki, issue
 from tests.integration.conftest import collect, gateway_environment, make_settings
 
+SASL_PASSWORD = "pa55-word-never-shown"
+
 pytestmark = pytest.mark.skipif(
     shutil.which("stunnel") is None,
     reason="stunnel is not installed (Debian package stunnel4; `make test` installs it when run as root)",
@@ -207,11 +209,11 @@ async def test_sasl_against_a_broker_without_it_fails_at_start_up_without_the_pa
         security_protocol="SASL_PLAINTEXT",
         sasl_mechanism="SCRAM-SHA-256",
         sasl_username="gateway",
-        sasl_password="pa55-word-never-shown",
+        sasl_password=SASL_PASSWORD,
     )
     with pytest.raises(ConfigurationError, match="does not offer SASL mechanism SCRAM-SHA-256") as caught:
         await ensure_topics(settings)
-    assert "pa55-word-never-shown" not in str(caught.value)
+    assert SASL_PASSWORD not in str(caught.value)
 
 
 def test_run_exits_with_a_clear_message_when_the_kafka_tls_is_wrong(
