@@ -86,6 +86,7 @@ async def run(options: Options, progress: Progress = print) -> dict[str, Any]:
             "paced_rate_cap": options.paced_rate_cap,
             "partitions": TopicSettings().partitions,
             "session_timeout_ms": options.session_timeout_ms,
+            "fetch_max_wait_ms": TANSU_FETCH_MAX_WAIT_MS,
             "quick": options.quick,
             "seed": options.seed,
         },
