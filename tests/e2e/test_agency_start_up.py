@@ -14,7 +14,7 @@ import pytest
 from tests.signing_certificates import agency, authority
 
 RUC = "1790011674001"
-WRONG = "Wr0ng-p12-password-never-shown"
+WRONG_PASSWORD = "Wr0ng-p12-password-never-shown"
 TOKEN = "agency-t0ken-never-shown"
 
 
@@ -25,12 +25,12 @@ def test_a_wrong_certificate_password_stops_the_gateway_with_exit_2(tmp_path: Pa
     env["GATEWAY_KAFKA__BOOTSTRAP_SERVERS"] = "127.0.0.1:1"  # never reached: the agencies are loaded first
     if how == "json":
         env["GATEWAY_AGENCIES"] = json.dumps(
-            {RUC: {"name": "Uno", "certificate": str(made.pkcs12), "password": WRONG, "token": TOKEN}}
+            {RUC: {"name": "Uno", "certificate": str(made.pkcs12), "password": WRONG_PASSWORD, "token": TOKEN}}
         )
     else:
         env[f"GATEWAY_AGENCIES__{RUC}__NAME"] = "Uno"
         env[f"GATEWAY_AGENCIES__{RUC}__CERTIFICATE"] = str(made.pkcs12)
-        env[f"GATEWAY_AGENCIES__{RUC}__PASSWORD"] = WRONG
+        env[f"GATEWAY_AGENCIES__{RUC}__PASSWORD"] = WRONG_PASSWORD
         env[f"GATEWAY_AGENCIES__{RUC}__TOKEN"] = TOKEN
     done = subprocess.run(
         [sys.executable, "-m", "gateway", "run"], env=env, capture_output=True, text=True, timeout=60, check=False
@@ -38,4 +38,4 @@ def test_a_wrong_certificate_password_stops_the_gateway_with_exit_2(tmp_path: Pa
     assert done.returncode == 2, done.stderr
     assert f"agency **********001 (Uno): cannot open the PKCS#12 file {made.pkcs12}: wrong password" in done.stderr
     output = done.stdout + done.stderr
-    assert WRONG not in output and made.password not in output and TOKEN not in output and RUC not in output
+    assert WRONG_PASSWORD not in output and made.password not in output and TOKEN not in output and RUC not in output

@@ -42,6 +42,7 @@ AGENCY_B = "0992339411001"
 UNKNOWN = "0190678342001"
 TOKEN_A = "agency-A-t0ken-not-to-log"
 TOKEN_B = "agency-B-t0ken-not-to-log"
+WRONG_TOKEN_B = "agency-B-wr0ng-t0ken-not-to-log"
 
 
 @pytest.fixture(scope="module")
@@ -196,7 +197,7 @@ async def test_an_agency_whose_token_is_refused_stops_start_up_naming_it(
     folder: Path,
 ) -> None:
     agencies = _agencies(certificates, folder)
-    wrong = "agency-B-wr0ng-t0ken-not-to-log"
+    wrong = WRONG_TOKEN_B
     agencies[AGENCY_B] = AgencySettings(**{**agencies[AGENCY_B].model_dump(exclude={"token_file"}), "token": wrong})
     settings = make_settings(broker.bootstrap_servers, signing_mock.url, agencies=agencies)
     gateway = build_gateway(settings)

@@ -32,6 +32,11 @@ from tests.signing_certificates import AgencyCertificate, SigningAuthority, agen
 MINIMAL = "authorization-request/accepted/minimal"
 SENDER = "1790011674001"  # the sender of the minimal authorization example
 OTHER = "0992339411001"
+WRONG_PASSWORD = "Wr0ng-p12-password"
+UNO_PASSWORD = "pw-uno-123"
+BASE_TOKEN = "base-token-123"
+AGENCY_TOKEN = "agency-token-0123456789"
+SHARED_TOKEN = "shared-token-0123456789"
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +71,12 @@ def _record(example: Example, **changes: str) -> InboundRecord:
 def test_agencies_come_from_json_or_nested_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(
         "GATEWAY_AGENCIES",
-        json.dumps({SENDER: {"name": "Uno", "certificate": str(tmp_path / "uno.p12"), "password": "pw-uno-123"}}),
+        json.dumps({SENDER: {"name": "Uno", "certificate": str(tmp_path / "uno.p12"), "password": UNO_PASSWORD}}),
     )
     from_json = Settings().agencies
     assert set(from_json) == {SENDER} and from_json[SENDER].name == "Uno"
     assert from_json[SENDER].certificate == tmp_path / "uno.p12"
-    assert from_json[SENDER].password is not None and from_json[SENDER].password.get_secret_value() == "pw-uno-123"
+    assert from_json[SENDER].password is not None and from_json[SENDER].password.get_secret_value() == UNO_PASSWORD
     monkeypatch.delenv("GATEWAY_AGENCIES")
     monkeypatch.setenv(f"GATEWAY_AGENCIES__{SENDER}__CERTIFICATE", str(tmp_path / "uno.pem"))
     monkeypatch.setenv(f"GATEWAY_AGENCIES__{SENDER}__KEY", str(tmp_path / "uno.key"))
@@ -102,7 +107,7 @@ def test_inconsistent_agencies_are_refused(agencies: dict[str, object], message:
 
 
 def test_an_agency_overrides_only_the_credentials_it_has(tmp_path: Path) -> None:
-    base = EcuapassSettings(url="https://customs.example/", token="base-token-123", read_timeout_s=7)  # type: ignore[arg-type]
+    base = EcuapassSettings(url="https://customs.example/", token=BASE_TOKEN, read_timeout_s=7)  # type: ignore[arg-type]
     own = AgencySettings(certificate=tmp_path / "a.pem", token_file=tmp_path / "token", ssl_certfile=tmp_path / "c.pem")
     merged = own.endpoint(base)
     assert merged.token is None and merged.token_file == tmp_path / "token"
@@ -179,10 +184,10 @@ async def test_agencies_share_an_http_endpoint_unless_they_have_their_own_creden
     sender_certificate: AgencyCertificate, tmp_path: Path
 ) -> None:
     token = tmp_path / "token"
-    token.write_text("agency-token-0123456789", encoding="utf-8")
+    token.write_text(AGENCY_TOKEN, encoding="utf-8")
     pem = {"certificate": sender_certificate.certificate, "key": sender_certificate.key}
     settings = Settings(
-        ecuapass=EcuapassSettings(token="shared-token-0123456789"),  # type: ignore[arg-type]
+        ecuapass=EcuapassSettings(token=SHARED_TOKEN),  # type: ignore[arg-type]
         agencies={
             SENDER: AgencySettings(**pem),
             "0190678342001": AgencySettings(**pem),
@@ -204,7 +209,7 @@ async def test_agencies_share_an_http_endpoint_unless_they_have_their_own_creden
 
 
 def test_start_up_fails_on_an_agency_it_cannot_sign_for(sender_certificate: AgencyCertificate) -> None:
-    wrong = "Wr0ng-p12-password"
+    wrong = WRONG_PASSWORD
     settings = Settings(
         agencies={SENDER: AgencySettings(name="Uno", certificate=sender_certificate.pkcs12, password=wrong)}
     )

@@ -29,6 +29,8 @@ from tests.signing_certificates import AgencyCertificate, SigningAuthority, agen
 
 RUC = "1790011674001"
 OTHER_RUC = "0992339411001"
+PEM_PASSWORD = "pem-Passw0rd-not-to-log"
+WRONG_PASSWORD = "an0ther-Wr0ng-password"
 MASKED = re.escape(mask(RUC))  # messages name an agency by its masked RUC (and its name), as the logs do
 XMLSEC1 = shutil.which("xmlsec1")
 needs_xmlsec1 = pytest.mark.skipif(
@@ -103,10 +105,8 @@ def test_the_password_may_come_from_a_file(certificate: AgencyCertificate, tmp_p
 
 
 def test_an_encrypted_pem_key_opens_with_its_password(certificate: AgencyCertificate) -> None:
-    key = encrypted_key(certificate, "pem-Passw0rd-not-to-log")
-    identity = load_identity(
-        RUC, AgencySettings(certificate=certificate.certificate, key=key, password="pem-Passw0rd-not-to-log")
-    )
+    key = encrypted_key(certificate, PEM_PASSWORD)
+    identity = load_identity(RUC, AgencySettings(certificate=certificate.certificate, key=key, password=PEM_PASSWORD))
     assert identity.ruc == RUC
     with pytest.raises(ConfigurationError, match="encrypted and no password is configured"):
         load_identity(RUC, AgencySettings(certificate=certificate.certificate, key=key))
@@ -117,7 +117,7 @@ def test_the_ruc_may_be_the_subject_serial_number(folder: Path, ca: SigningAutho
     assert load_identity(OTHER_RUC, AgencySettings(certificate=made.pkcs12, password=made.password)).ruc == OTHER_RUC
 
 
-@pytest.mark.parametrize("given", ["Wr0ng-password-never-shown", None])
+@pytest.mark.parametrize("given", [WRONG_PASSWORD, None])
 def test_a_pkcs12_that_does_not_open_is_named_without_the_password(
     certificate: AgencyCertificate, given: str | None
 ) -> None:
@@ -133,11 +133,11 @@ def test_a_pkcs12_that_does_not_open_is_named_without_the_password(
 
 
 def test_a_wrong_pem_key_password_is_named_without_it(certificate: AgencyCertificate) -> None:
-    key = encrypted_key(certificate, "pem-Passw0rd-not-to-log")
-    wrong = "an0ther-Wr0ng-password"
+    key = encrypted_key(certificate, PEM_PASSWORD)
+    wrong = WRONG_PASSWORD
     with pytest.raises(ConfigurationError, match="wrong password") as caught:
         load_identity(RUC, AgencySettings(certificate=certificate.certificate, key=key, password=wrong))
-    assert wrong not in str(caught.value) and "pem-Passw0rd" not in str(caught.value)
+    assert wrong not in str(caught.value) and PEM_PASSWORD not in str(caught.value)
 
 
 def test_an_unreadable_certificate_fails_start_up(tmp_path: Path) -> None:
