@@ -179,6 +179,7 @@ def _run(_: argparse.Namespace, settings: Settings) -> int:
 
 
 def _dev(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.ecuapass_mock.settings import MockSettings
     from gateway.devstack.demo import play, procedure_order
     from gateway.devstack.stack import embedded_stack
     from gateway.examples import examples
@@ -188,13 +189,17 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
         base = settings
         if args.metrics_port is not None:
             base = settings.model_copy(update={"ops": settings.ops.model_copy(update={"port": args.metrics_port})})
-        async with embedded_stack(base, kafka_port=args.kafka_port, mock_port=args.mock_port) as stack:
+        signature_ca = MockSettings().signature_ca
+        async with embedded_stack(
+            base, kafka_port=args.kafka_port, mock_port=args.mock_port, signature_ca=signature_ca
+        ) as stack:
             s = stack.settings
             print(f"Kafka bootstrap: {s.kafka.bootstrap_servers}  (Tansu, in memory)")
             print(f"Mock Ecuapass:   {stack.mock_url}  (state {stack.mock_state})")
             if stack.gateway.ops is not None:
                 print(f"Gateway ops:     {stack.gateway.ops.url}  (/metrics, /healthz, /readyz)")
             print(f"Topics: in {s.topics.input}; out {s.topics.acks}, {s.topics.rejections}, {s.topics.dlq}")
+            print(f"Signing:         {len(s.agencies)} agencies; the mock trusts {stack.signature_ca or 'no CA'}")
             sys.stdout.flush()
             if args.serve:
                 with StopSignal() as stop:

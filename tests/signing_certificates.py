@@ -1,127 +1,25 @@
-"""Agencies' signing certificates, made at test time (never committed): a signing CA, a second CA nobody trusts, and
-per agency an RSA 2048 certificate whose subject carries its RUC (``organizationIdentifier`` ``VATEC-<RUC>``, or the
-``serialNumber``), written as PEM (certificate + key) and as password-protected PKCS#12."""
+"""Agencies' signing certificates, made at test time (never committed): ``gateway.devstack.certificates`` makes them;
+here every private key and password it writes is registered with the log scan (``tests/logcapture.py``)."""
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
+from gateway.devstack import certificates
+from gateway.devstack.certificates import AgencyCertificate, SigningAuthority, authority
 from tests.logcapture import register_secret
 
-
-@dataclass(frozen=True, slots=True)
-class SigningAuthority:
-    path: Path  # its certificate, PEM: the trust anchor a verifier is given
-    name: x509.Name
-    key: rsa.RSAPrivateKey
+__all__ = ["AgencyCertificate", "SigningAuthority", "agency", "authority", "encrypted_key"]
 
 
-@dataclass(frozen=True, slots=True)
-class AgencyCertificate:
-    ruc: str
-    certificate: Path  # PEM
-    key: Path  # PEM, unencrypted
-    pkcs12: Path  # certificate + key, protected by ``password``
-    password: str
-
-
-def authority(folder: Path, common_name: str) -> SigningAuthority:
-    folder.mkdir(parents=True, exist_ok=True)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_usage(signature=True, cert_sign=True), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    path = folder / f"{common_name.lower().replace(' ', '-')}.pem"
-    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    return SigningAuthority(path, name, key)
-
-
-def agency(
-    folder: Path,
-    issuer: SigningAuthority,
-    ruc: str,
-    *,
-    stem: str | None = None,
-    subject_ruc: str | None = None,
-    as_serial_number: bool = False,
-    valid_from: datetime | None = None,
-    valid_until: datetime | None = None,
-    digital_signature: bool = True,
-    password: str = "p12-Passw0rd-not-to-log",
-    elliptic: bool = False,
-) -> AgencyCertificate:
-    """An agency's signing certificate issued by ``issuer``. ``subject_ruc`` puts another RUC in the subject (a
-    certificate that is not the agency's); ``as_serial_number`` carries it as the subject serialNumber; ``elliptic``
-    makes an EC P-256 key instead of RSA 2048."""
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = stem or f"agency-{hashlib.sha256(ruc.encode()).hexdigest()[:8]}"  # no RUC in paths: they reach messages
-    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey = (
-        ec.generate_private_key(ec.SECP256R1()) if elliptic else rsa.generate_private_key(65537, 2048)
-    )
-    carried = subject_ruc or ruc
-    identifier = (
-        x509.NameAttribute(NameOID.SERIAL_NUMBER, carried)
-        if as_serial_number
-        else x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, f"VATEC-{carried}")
-    )
-    subject = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "EC"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, f"Agencia {ruc}"),
-            identifier,
-            x509.NameAttribute(NameOID.COMMON_NAME, f"Agencia de aduanas {ruc}"),
-        ]
-    )
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer.name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(valid_from or now - timedelta(hours=1))
-        .not_valid_after(valid_until or now + timedelta(days=7))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_usage(signature=digital_signature, cert_sign=False), critical=True)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False)
-        .sign(issuer.key, hashes.SHA256())
-    )
-    pem, key_path, p12 = folder / f"{stem}.pem", folder / f"{stem}.key", folder / f"{stem}.p12"
-    pem.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.touch(mode=0o600)
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    register_secret(key_pem, password)  # the log scan looks for them (tests/logcapture.py)
-    key_path.write_bytes(key_pem)
-    p12.touch(mode=0o600)
-    p12.write_bytes(
-        pkcs12.serialize_key_and_certificates(
-            stem.encode(), key, certificate, None, serialization.BestAvailableEncryption(password.encode())
-        )
-    )
-    return AgencyCertificate(ruc, pem, key_path, p12, password)
+def agency(folder: Path, issuer: SigningAuthority, ruc: str, **options: Any) -> AgencyCertificate:
+    """``gateway.devstack.certificates.agency``, its key and password registered as secrets."""
+    made = certificates.agency(folder, issuer, ruc, **options)
+    register_secret(made.key.read_bytes(), made.password)
+    return made
 
 
 def encrypted_key(source: AgencyCertificate, password: str) -> Path:
@@ -138,17 +36,3 @@ def encrypted_key(source: AgencyCertificate, password: str) -> Path:
         )
     )
     return path
-
-
-def _usage(*, signature: bool, cert_sign: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=signature,
-        content_commitment=not cert_sign,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=cert_sign,
-        crl_sign=cert_sign,
-        encipher_only=False,
-        decipher_only=False,
-    )

@@ -8,10 +8,16 @@ import subprocess
 import sys
 import time
 
+import httpx
+
+from gateway import documents
 from gateway.devstack.broker import free_port
 from gateway.devstack.demo import exchange
+from gateway.devstack.stack import example_senders
+from gateway.events import decode
 from gateway.examples import Example, examples
 from gateway.settings import KafkaSettings, Settings
+from gateway.xml.replies import read_reply
 
 
 def test_demo_walks_every_case_and_exits_0() -> None:
@@ -55,11 +61,22 @@ async def test_serve_runs_until_sigterm(example_by_name: dict[str, Example]) -> 
         text = "".join(lines)
         assert f"Kafka bootstrap: 127.0.0.1:{kafka_port}" in text
         assert f"Mock Ecuapass:   http://127.0.0.1:{mock_port}" in text
+        assert f"Signing:         {len(example_senders())} agencies; the mock trusts /" in text
 
         settings = Settings(kafka=KafkaSettings(bootstrap_servers=f"127.0.0.1:{kafka_port}"))
         case = example_by_name["authorization-request/accepted/full-multiline"]
         received = (await exchange(settings, [case], timeout_s=30))[case]
-        assert received is not None and received.kind == "accepted"
+        assert received is not None and received.kind == "accepted"  # signed: this mock refuses anything else
+        unsigned = documents.map_event(decode(example_by_name["authorization-request/accepted/minimal"].payload()))
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{mock_port}") as client:
+            answer = await client.post(
+                "/api/v1/documents",
+                content=unsigned.to_bytes(),
+                headers={"content-type": "application/xml", "x-message-id": unsigned.message_id},
+            )
+        reply = read_reply(answer.content)
+        assert reply.status == "REJECTED" and reply.rejection is not None
+        assert [error.code for error in reply.rejection.errors] == ["R51-SIG-001"]
 
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0
