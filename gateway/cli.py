@@ -149,6 +149,11 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--in-flight", type=int, default=200, help="the gateway's in-flight limit (default 200)")
     bench.add_argument("--keep-logs", type=Path, metavar="DIR", help="keep the processes' logs in DIR")
     bench.add_argument("--profile", type=Path, metavar="DIR", help="py-spy profiles of the bursts (needs py-spy)")
+    bench.add_argument(
+        "--signed",
+        action="store_true",
+        help="sign every e-document as an agency does (development certificates), the mock verifying them",
+    )
     bench.set_defaults(command=_bench)
     return parser
 
@@ -384,6 +389,7 @@ def _bench(args: argparse.Namespace, _: Settings) -> int:
         paced_seconds=args.paced_seconds,
         max_in_flight=args.in_flight,
         profile_dir=args.profile,
+        signed=args.signed,
     )
 
 

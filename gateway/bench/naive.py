@@ -25,6 +25,7 @@ from gateway.outcomes import Acknowledgment, DeadLetter, Outcome
 from gateway.pipeline import InboundRecord, Pipeline
 from gateway.settings import Settings
 from gateway.signals import StopSignal
+from gateway.signing import load_identities
 
 ASSIGNMENT_TIMEOUT_S = 120.0
 
@@ -42,7 +43,12 @@ def _message(settings: Settings, outcome: Outcome) -> tuple[str, bytes, bytes | 
 async def serve(settings: Settings) -> None:
     kafka = settings.kafka
     endpoint = HttpCustomsEndpoint(settings.ecuapass, settings.retry)
-    pipeline = Pipeline(endpoint, source=settings.source, max_event_bytes=settings.processing.max_event_bytes)
+    pipeline = Pipeline(
+        endpoint,
+        source=settings.source,
+        max_event_bytes=settings.processing.max_event_bytes,
+        identities=load_identities(settings.agencies),
+    )
     broker = KafkaBroker(kafka.bootstrap_servers, client_id=kafka.client_id, logger=logging.getLogger("naive.broker"))
     subscriber = broker.subscriber(
         settings.topics.input,

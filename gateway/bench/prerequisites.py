@@ -19,10 +19,18 @@ from gateway.events import decode
 from gateway.examples import resolve_references
 from gateway.ports import Filing
 from gateway.settings import EcuapassSettings, RetrySettings
+from gateway.signing import SigningIdentity
 
 
-async def file_prerequisites(url: str, prerequisites: Sequence[Event], *, concurrency: int = 16) -> dict[str, str]:
-    """File every prerequisite, authorizations before DAEs; their official numbers by reference name."""
+async def file_prerequisites(
+    url: str,
+    prerequisites: Sequence[Event],
+    *,
+    concurrency: int = 16,
+    identities: Mapping[str, SigningIdentity] | None = None,
+) -> dict[str, str]:
+    """File every prerequisite, authorizations before DAEs (signed with ``identities``, by sender, when given);
+    their official numbers by reference name."""
     settings = EcuapassSettings(url=url, max_connections=concurrency, read_timeout_s=60.0)
     endpoint = HttpCustomsEndpoint(settings, RetrySettings())
     numbers: dict[str, str] = {}
@@ -30,8 +38,11 @@ async def file_prerequisites(url: str, prerequisites: Sequence[Event], *, concur
 
     async def file(event: Event, known: Mapping[str, str]) -> None:
         async with slots:
-            document = documents.build(decode(resolve_references(event.value, known)))
-            reply = await endpoint.file(Filing(document.kind, document.message_id, document.to_bytes()))
+            decoded = decode(resolve_references(event.value, known))
+            document = documents.build(decoded)
+            identity = (identities or {}).get(decoded.sender)
+            body = document.to_bytes() if identity is None else identity.sign(document.root, description=document.kind)
+            reply = await endpoint.file(Filing(document.kind, document.message_id, body, agency=decoded.sender))
         if reply.status != "ACCEPTED" or reply.acceptance is None:
             codes = [error.code for error in reply.rejection.errors] if reply.rejection else []
             raise ConfigurationError(f"the mock refused benchmark prerequisite {event.name}: {reply.status} {codes}")

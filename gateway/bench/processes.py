@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -153,4 +154,7 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
         "GATEWAY_LOG_FORMAT": settings.log_format,
         "GATEWAY_SOURCE": settings.source,
     }
+    if settings.agencies:
+        agencies = {ruc: agency.model_dump(mode="json", exclude_none=True) for ruc, agency in settings.agencies.items()}
+        env["GATEWAY_AGENCIES"] = json.dumps(agencies)
     return env | extra

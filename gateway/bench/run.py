@@ -27,6 +27,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +41,12 @@ from gateway.bench.profile import Profiler, summary
 from gateway.bench.scenarios import Options, Scenario
 from gateway.bench.workload import Generator, Workload
 from gateway.devstack.broker import TANSU_FETCH_MAX_WAIT_MS, TansuBroker, free_port
+from gateway.devstack.certificates import dev_agencies
+from gateway.devstack.stack import example_senders
 from gateway.errors import ConfigurationError
 from gateway.kafka.topics import ensure_topics
 from gateway.settings import (
+    AgencySettings,
     EcuapassSettings,
     KafkaSettings,
     OpsSettings,
@@ -50,6 +54,7 @@ from gateway.settings import (
     Settings,
     TopicSettings,
 )
+from gateway.signing import load_identities
 
 _URL = re.compile(r"https?://\S+")
 STALL_S = 60.0  # no new outcome for this long: the scenario is reported incomplete
@@ -67,9 +72,10 @@ async def run(options: Options, progress: Progress = print) -> dict[str, Any]:
     workdir.mkdir(parents=True, exist_ok=True)
     results = []
     try:
+        signing = _Signing.make(workdir) if options.signed else None
         for scenario in options.scenarios:
             progress(f"scenario {scenario.number}: {scenario.title} ({scenario.events} events)")
-            result = await run_scenario(scenario, workload, options, workdir, progress)
+            result = await run_scenario(scenario, workload, options, workdir, progress, signing)
             results.append(result)
             progress(_summary(result))
     finally:
@@ -89,12 +95,26 @@ async def run(options: Options, progress: Progress = print) -> dict[str, Any]:
             "fetch_max_wait_ms": TANSU_FETCH_MAX_WAIT_MS,
             "quick": options.quick,
             "seed": options.seed,
+            "signed": options.signed,
         },
         "scenarios": results,
     }
 
 
-def _settings(bootstrap: str, options: Options, endpoint_url: str) -> Settings:
+@dataclass(frozen=True, slots=True)
+class _Signing:
+    """Development agencies for every sender of the workload, and the CA the mock is told to trust."""
+
+    agencies: dict[str, AgencySettings]
+    ca: Path
+
+    @classmethod
+    def make(cls, workdir: Path) -> _Signing:
+        agencies, ca = dev_agencies(workdir / "agencies", example_senders())
+        return cls(agencies, ca)
+
+
+def _settings(bootstrap: str, options: Options, endpoint_url: str, signing: _Signing | None) -> Settings:
     suffix = uuid.uuid4().hex[:8]
     return Settings(
         kafka=KafkaSettings(
@@ -118,6 +138,7 @@ def _settings(bootstrap: str, options: Options, endpoint_url: str) -> Settings:
         processing=ProcessingSettings(max_in_flight=options.max_in_flight),
         ops=OpsSettings(port=free_port()),
         source="urn:ecuapass-gateway:bench",
+        agencies=signing.agencies if signing is not None else {},
         log_level="INFO",
         log_format="json",
     )
@@ -154,7 +175,12 @@ class _Meter:
 
 
 async def run_scenario(
-    scenario: Scenario, workload: Workload, options: Options, workdir: Path, progress: Progress
+    scenario: Scenario,
+    workload: Workload,
+    options: Options,
+    workdir: Path,
+    progress: Progress,
+    signing: _Signing | None = None,
 ) -> dict[str, Any]:
     load_before = procfs.load_average()
     part = workload.head(scenario.events + (scenario.paced_events if scenario.uses_mock else 0))
@@ -181,7 +207,12 @@ async def run_scenario(
                     "mock",
                     python("-m", "gateway", "mock", "--port", "0", "--state", ":memory:"),
                     log_path=workdir / f"{scenario.key}-mock.log",
-                    env=clean_environment(),
+                    env=clean_environment()
+                    | (
+                        {"MOCK_SIGNATURE_CA": str(signing.ca), "MOCK_REQUIRE_SIGNATURE": "true"}
+                        if signing is not None
+                        else {}
+                    ),
                     ready_line="Mock Ecuapass on",
                 ).start()
                 found = _URL.search(mock.first_line)
@@ -190,7 +221,8 @@ async def run_scenario(
                 url = found.group(0)
                 progress(f"  filing {len(part.prerequisites)} prerequisites with the mock")
                 warm_up = time.monotonic()
-                numbers = await file_prerequisites(url, part.prerequisites)
+                identities = load_identities(signing.agencies) if signing is not None else None
+                numbers = await file_prerequisites(url, part.prerequisites, identities=identities)
                 result["prerequisites"] = {
                     "filed": len(numbers),
                     "seconds": round(time.monotonic() - warm_up, 1),
@@ -205,7 +237,7 @@ async def run_scenario(
                 events = part.offline()
                 burst = events[: scenario.events]
                 paced_pool = events[: scenario.paced_events]  # no endpoint state: the same events may go again
-            settings = _settings(broker.bootstrap_servers, options, url)
+            settings = _settings(broker.bootstrap_servers, options, url, signing)
             await ensure_topics(settings)
             publisher, collector = Publisher(settings), Collector(settings)
             await publisher.start()

@@ -80,6 +80,8 @@ class Options:
     quick: bool = False
     keep_logs: Path | None = None  # where the processes' logs go (default: a temporary folder, removed)
     profile_dir: Path | None = None  # py-spy profiles of the systems under test during their bursts
+    # Sign every e-document (development certificates for the workload's senders; the mock requires signatures).
+    signed: bool = False
 
 
 def select(

@@ -10,13 +10,14 @@ from pathlib import Path
 
 from gateway.bench.scenarios import SCENARIOS
 
+BENCH = (sys.executable, "-m", "gateway", "bench")
 PER_SCENARIO = ("throughput_eps", "cpu_s_per_1000", "peak_rss_mb", "paced", "outcomes", "load_average")
 
 
 def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
     output = tmp_path / "bench.json"
     done = subprocess.run(
-        [sys.executable, "-m", "gateway", "bench", "--quick", "--json", str(output)],
+        [*BENCH, "--quick", "--json", str(output)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -48,3 +49,23 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
         assert latency["p50"] is not None and latency["p50"] <= latency["p95"] <= latency["p99"]
     assert len(results["targets"]) == 6
     assert all(target["met"] in (True, False) for target in results["targets"])
+
+
+def test_signed_benchmark_files_every_document_signed(tmp_path: Path) -> None:
+    # The mock requires signatures in a signed run: every event accepted means every document was signed and
+    # verified, prerequisites included (the naive handler signs as the gateway does).
+    output = tmp_path / "bench.json"
+    done = subprocess.run(
+        [*BENCH, "--quick", "--signed", "--scenario", "mock", "--scenario", "naive", "--json", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-4000:]
+    assert "signed with development agency certificates" in done.stdout
+    results = json.loads(output.read_text(encoding="utf-8"))
+    assert results["settings"]["signed"] is True
+    for scenario in results["scenarios"]:
+        assert scenario["outcomes"]["accepted"] == scenario["events"], scenario["outcomes"]
