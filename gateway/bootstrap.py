@@ -7,8 +7,6 @@ with ``ConfigurationError``), and the endpoint is one HTTP endpoint per distinct
 
 from __future__ import annotations
 
-import logging
-
 from adapters.http_customs_endpoint import HttpCustomsEndpoint
 from adapters.per_agency_customs_endpoint import PerAgencyCustomsEndpoint
 from gateway.circuit import CircuitBreaker
@@ -20,18 +18,9 @@ from gateway.ports import CustomsEndpoint
 from gateway.settings import EcuapassSettings, Settings
 from gateway.signing import agency_label, load_identities
 
-log = logging.getLogger(__name__)
-
 
 def build_gateway(settings: Settings, *, endpoint: CustomsEndpoint | None = None) -> Gateway:
     identities = load_identities(settings.agencies)
-    if not identities:
-        log.warning(
-            "no agencies configured (GATEWAY_AGENCIES): e-documents are filed unsigned, with the "
-            "GATEWAY_ECUAPASS__* credentials, whoever the sender"
-        )
-    else:
-        log.info("signing e-documents for %d agencies", len(identities))
     metrics = GatewayMetrics()
     breaker = None
     if endpoint is None:

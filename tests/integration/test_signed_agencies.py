@@ -13,6 +13,7 @@ endpoint refuses stops start-up with a message naming that agency only.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -142,7 +143,10 @@ async def test_two_agencies_sign_and_file_with_their_own_credentials(
 
 
 async def test_a_gateway_without_agencies_files_unsigned_and_is_refused_where_signatures_are_required(
-    broker: TansuBroker, signing_mock: MockServer, example_by_name: dict[str, Example]
+    broker: TansuBroker,
+    signing_mock: MockServer,
+    example_by_name: dict[str, Example],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings: Settings = make_settings(
         broker.bootstrap_servers,
@@ -151,7 +155,10 @@ async def test_a_gateway_without_agencies_files_unsigned_and_is_refused_where_si
     )
     await ensure_topics(settings)
     gateway = build_gateway(settings)
-    await gateway.start()
+    with caplog.at_level(logging.INFO, logger="gateway.kafka.service"):
+        await gateway.start()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "unsigned" in r.getMessage()]
+    assert len(warnings) == 1 and "no agencies configured" in warnings[0]
     await gateway.wait_assigned()
     reader = OutcomeReader(settings)
     await reader.start()

@@ -5,7 +5,6 @@ start-up refusing an agency it cannot sign for."""
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import pytest
@@ -222,10 +221,3 @@ def test_start_up_fails_on_an_agency_it_cannot_sign_for(sender_certificate: Agen
     )
     with pytest.raises(ConfigurationError, match=r"agency \*{10}001: .*RUC found \*{10}001"):
         build_gateway(mismatched, endpoint=FakeCustomsEndpoint())
-
-
-def test_without_agencies_start_up_warns_once_that_documents_go_unsigned(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="gateway.bootstrap"):
-        build_gateway(Settings(), endpoint=FakeCustomsEndpoint())
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and r.name == "gateway.bootstrap"]
-    assert len(warnings) == 1 and "filed unsigned" in warnings[0].getMessage()
