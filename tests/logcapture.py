@@ -29,7 +29,7 @@ from typing import IO, Any
 
 VARIABLE = "ECUAPASS_TEST_LOGS"
 SITE = Path(__file__).resolve().parent / "logcapture_site"
-#: Shorter values are too common to look for (and no test secret is that short).
+#: Shorter values (a unit test's ``"t0ken"``, ``"x"``) would be found everywhere: the scan's patterns cover them.
 MIN_SECRET_LENGTH = 8
 
 #: Module-level constants of test modules named like this are registered as secrets (``TOKEN``, ``WRONG_TOKEN``…).
