@@ -10,6 +10,7 @@ import pytest
 
 from gateway.examples import Example, examples
 from tests import logcapture
+from tests.signing_certificates import SigningAuthority, authority
 
 ROOT = Path(__file__).resolve().parent
 
@@ -53,3 +54,15 @@ def example_params(*expected: str) -> list[object]:
 @pytest.fixture
 def example_by_name() -> dict[str, Example]:
     return {e.name: e for e in examples()}
+
+
+@pytest.fixture(scope="module")
+def certificate_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where a test module's signing certificates and keys are written (made at test time, never committed)."""
+    return tmp_path_factory.mktemp("certificates")
+
+
+@pytest.fixture(scope="module")
+def ca(certificate_folder: Path) -> SigningAuthority:
+    """The signing CA the module's agency certificates are issued by (and the mock is told to trust)."""
+    return authority(certificate_folder, "Agencies Test CA")

@@ -36,7 +36,7 @@ from gateway.signing import load_identity
 from gateway.xml.replies import read_reply
 from tests.integration.conftest import authorization_events, collect, make_settings, publish
 from tests.integration.test_mock_process import mock_process
-from tests.signing_certificates import AgencyCertificate, SigningAuthority, agency, authority
+from tests.signing_certificates import AgencyCertificate, SigningAuthority, agency
 
 AGENCY_A = "1790011674001"
 AGENCY_B = "0992339411001"
@@ -47,18 +47,8 @@ WRONG_TOKEN_B = "agency-B-wr0ng-t0ken-not-to-log"
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("signed-agencies")
-
-
-@pytest.fixture(scope="module")
-def ca(folder: Path) -> SigningAuthority:
-    return authority(folder, "Agencies Test CA")
-
-
-@pytest.fixture(scope="module")
-def certificates(folder: Path, ca: SigningAuthority) -> dict[str, AgencyCertificate]:
-    return {ruc: agency(folder, ca, ruc) for ruc in (AGENCY_A, AGENCY_B)}
+def certificates(certificate_folder: Path, ca: SigningAuthority) -> dict[str, AgencyCertificate]:
+    return {ruc: agency(certificate_folder, ca, ruc) for ruc in (AGENCY_A, AGENCY_B)}
 
 
 @pytest.fixture
@@ -71,10 +61,10 @@ def signing_mock(tmp_path: Path, ca: SigningAuthority) -> Iterator[MockServer]:
         yield server
 
 
-def _agencies(certificates: dict[str, AgencyCertificate], folder: Path) -> dict[str, AgencySettings]:
+def _agencies(certificates: dict[str, AgencyCertificate], certificate_folder: Path) -> dict[str, AgencySettings]:
     """Agency A from PKCS#12 with its token inline, agency B from PEM with its token in a file."""
     a, b = certificates[AGENCY_A], certificates[AGENCY_B]
-    token_b = folder / "token-b"
+    token_b = certificate_folder / "token-b"
     token_b.write_text(TOKEN_B + "\n", encoding="utf-8")
     return {
         AGENCY_A: AgencySettings(name="Agencia A", certificate=a.pkcs12, password=a.password, token=TOKEN_A),
@@ -100,10 +90,12 @@ async def test_two_agencies_sign_and_file_with_their_own_credentials(
     broker: TansuBroker,
     signing_mock: MockServer,
     certificates: dict[str, AgencyCertificate],
-    folder: Path,
+    certificate_folder: Path,
     example_by_name: dict[str, Example],
 ) -> None:
-    settings = make_settings(broker.bootstrap_servers, signing_mock.url, agencies=_agencies(certificates, folder))
+    settings = make_settings(
+        broker.bootstrap_servers, signing_mock.url, agencies=_agencies(certificates, certificate_folder)
+    )
     await ensure_topics(settings)
     gateway = build_gateway(settings)
     await gateway.start()
@@ -201,9 +193,9 @@ async def test_an_agency_whose_token_is_refused_stops_start_up_naming_it(
     broker: TansuBroker,
     signing_mock: MockServer,
     certificates: dict[str, AgencyCertificate],
-    folder: Path,
+    certificate_folder: Path,
 ) -> None:
-    agencies = _agencies(certificates, folder)
+    agencies = _agencies(certificates, certificate_folder)
     wrong = WRONG_TOKEN_B
     agencies[AGENCY_B] = AgencySettings(**{**agencies[AGENCY_B].model_dump(exclude={"token_file"}), "token": wrong})
     settings = make_settings(broker.bootstrap_servers, signing_mock.url, agencies=agencies)

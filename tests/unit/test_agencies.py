@@ -26,7 +26,7 @@ from gateway.ports import CustomsReply, Filing
 from gateway.settings import AgencySettings, EcuapassSettings, Settings
 from gateway.signing import SigningIdentity, load_identity
 from gateway.xml.namespaces import DSIG
-from tests.signing_certificates import AgencyCertificate, SigningAuthority, agency, authority
+from tests.signing_certificates import AgencyCertificate, SigningAuthority, agency
 
 MINIMAL = "authorization-request/accepted/minimal"
 SENDER = "1790011674001"  # the sender of the minimal authorization example
@@ -39,18 +39,8 @@ SHARED_TOKEN = "shared-token-0123456789"
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("agencies")
-
-
-@pytest.fixture(scope="module")
-def ca(folder: Path) -> SigningAuthority:
-    return authority(folder, "Agencies Test CA")
-
-
-@pytest.fixture(scope="module")
-def sender_certificate(folder: Path, ca: SigningAuthority) -> AgencyCertificate:
-    return agency(folder, ca, SENDER)
+def sender_certificate(certificate_folder: Path, ca: SigningAuthority) -> AgencyCertificate:
+    return agency(certificate_folder, ca, SENDER)
 
 
 @pytest.fixture(scope="module")

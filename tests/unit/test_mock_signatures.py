@@ -31,16 +31,6 @@ from tests.signing_certificates import AgencyCertificate, SigningAuthority, agen
 MINIMAL = "authorization-request/accepted/minimal"
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("mock-signatures")
-
-
-@pytest.fixture(scope="module")
-def ca(folder: Path) -> SigningAuthority:
-    return authority(folder, "Agencies Test CA")
-
-
 @pytest.fixture
 def store() -> Iterator[FilingStore]:
     opened = FilingStore(":memory:")
@@ -54,9 +44,9 @@ def minimal(example_by_name: dict[str, Example]) -> Document:
 
 
 @pytest.fixture(scope="module")
-def sender_certificate(folder: Path, ca: SigningAuthority) -> AgencyCertificate:
+def sender_certificate(certificate_folder: Path, ca: SigningAuthority) -> AgencyCertificate:
     minimal = next(e for e in examples() if e.name == MINIMAL)
-    return agency(folder, ca, decode(minimal.payload()).sender)
+    return agency(certificate_folder, ca, decode(minimal.payload()).sender)
 
 
 @pytest.fixture(scope="module")
@@ -134,10 +124,14 @@ def _set(root: etree._Element, path: str, value: str) -> None:
 
 
 def test_a_certificate_from_an_untrusted_ca_is_refused(
-    store: FilingStore, minimal: Document, folder: Path, ca: SigningAuthority, sender_certificate: AgencyCertificate
+    store: FilingStore,
+    minimal: Document,
+    certificate_folder: Path,
+    ca: SigningAuthority,
+    sender_certificate: AgencyCertificate,
 ) -> None:
-    rogue = authority(folder / "rogue", "Rogue CA")
-    signer = _unchecked(agency(folder / "rogue", rogue, sender_certificate.ruc))
+    rogue = authority(certificate_folder / "rogue", "Rogue CA")
+    signer = _unchecked(agency(certificate_folder / "rogue", rogue, sender_certificate.ruc))
     reply = _file(store, signer.sign(minimal.root), SignatureCheck(ca.path))
     assert _codes(reply) == ["R51-SIG-003"]
 
@@ -146,11 +140,15 @@ def test_a_certificate_from_an_untrusted_ca_is_refused(
 
 
 def test_an_expired_certificate_is_refused(
-    store: FilingStore, minimal: Document, folder: Path, ca: SigningAuthority, sender_certificate: AgencyCertificate
+    store: FilingStore,
+    minimal: Document,
+    certificate_folder: Path,
+    ca: SigningAuthority,
+    sender_certificate: AgencyCertificate,
 ) -> None:
     now = datetime.now(UTC)
     expired = agency(
-        folder,
+        certificate_folder,
         ca,
         sender_certificate.ruc,
         stem="expired",
@@ -162,9 +160,9 @@ def test_an_expired_certificate_is_refused(
 
 
 def test_a_certificate_of_another_ruc_is_refused(
-    store: FilingStore, minimal: Document, folder: Path, ca: SigningAuthority
+    store: FilingStore, minimal: Document, certificate_folder: Path, ca: SigningAuthority
 ) -> None:
-    other = agency(folder, ca, "0992339411001", stem="another-agency")
+    other = agency(certificate_folder, ca, "0992339411001", stem="another-agency")
     reply = _file(store, _unchecked(other).sign(minimal.root), SignatureCheck(ca.path))
     assert _codes(reply) == ["R51-SIG-004"]
     assert reply.rejection is not None and "0992339411001" in reply.rejection.errors[0].description

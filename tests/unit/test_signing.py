@@ -39,23 +39,13 @@ needs_xmlsec1 = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("signing")
+def untrusted_ca(certificate_folder: Path) -> SigningAuthority:
+    return authority(certificate_folder, "Untrusted Signing CA")
 
 
 @pytest.fixture(scope="module")
-def ca(folder: Path) -> SigningAuthority:
-    return authority(folder, "Agencies Test CA")
-
-
-@pytest.fixture(scope="module")
-def untrusted_ca(folder: Path) -> SigningAuthority:
-    return authority(folder, "Untrusted Signing CA")
-
-
-@pytest.fixture(scope="module")
-def certificate(folder: Path, ca: SigningAuthority) -> AgencyCertificate:
-    return agency(folder, ca, RUC)
+def certificate(certificate_folder: Path, ca: SigningAuthority) -> AgencyCertificate:
+    return agency(certificate_folder, ca, RUC)
 
 
 def _accepted_by_kind() -> list[Example]:
@@ -66,11 +56,11 @@ def _accepted_by_kind() -> list[Example]:
     return list(chosen.values())
 
 
-def xmlsec1_verify(signed: bytes, trusted: Path, folder: Path) -> subprocess.CompletedProcess[str]:
+def xmlsec1_verify(signed: bytes, trusted: Path, certificate_folder: Path) -> subprocess.CompletedProcess[str]:
     """xmlsec1's verdict on a signed document, trusting only the CA in ``trusted``. The XAdES ``Id`` attributes are
     declared as ids (xmlsec1 resolves ``URI="#…"`` only through declared ids)."""
     assert XMLSEC1 is not None
-    path = folder / "signed.xml"
+    path = certificate_folder / "signed.xml"
     path.write_bytes(signed)
     command = [XMLSEC1, "--verify", "--trusted-pem", str(trusted)]
     command += ["--id-attr:Id", "SignedProperties", "--id-attr:Id", "KeyInfo", str(path)]
@@ -112,8 +102,8 @@ def test_an_encrypted_pem_key_opens_with_its_password(certificate: AgencyCertifi
         load_identity(RUC, AgencySettings(certificate=certificate.certificate, key=key))
 
 
-def test_the_ruc_may_be_the_subject_serial_number(folder: Path, ca: SigningAuthority) -> None:
-    made = agency(folder, ca, OTHER_RUC, stem="serial-number", as_serial_number=True)
+def test_the_ruc_may_be_the_subject_serial_number(certificate_folder: Path, ca: SigningAuthority) -> None:
+    made = agency(certificate_folder, ca, OTHER_RUC, stem="serial-number", as_serial_number=True)
     assert load_identity(OTHER_RUC, AgencySettings(certificate=made.pkcs12, password=made.password)).ruc == OTHER_RUC
 
 
@@ -149,8 +139,8 @@ def test_an_unreadable_certificate_fails_start_up(tmp_path: Path) -> None:
         load_identity(RUC, AgencySettings(certificate=garbage))
 
 
-def test_a_certificate_of_another_ruc_fails_start_up(folder: Path, ca: SigningAuthority) -> None:
-    made = agency(folder, ca, RUC, stem="other-ruc", subject_ruc=OTHER_RUC)
+def test_a_certificate_of_another_ruc_fails_start_up(certificate_folder: Path, ca: SigningAuthority) -> None:
+    made = agency(certificate_folder, ca, RUC, stem="other-ruc", subject_ruc=OTHER_RUC)
     found = re.escape(mask(OTHER_RUC))
     with pytest.raises(ConfigurationError, match=f"agency {MASKED}: .*not the agency's: RUC found {found}") as caught:
         load_identity(RUC, AgencySettings(certificate=made.pkcs12, password=made.password))
@@ -165,20 +155,25 @@ def test_a_certificate_of_another_ruc_fails_start_up(folder: Path, ca: SigningAu
     ],
 )
 def test_a_certificate_not_in_force_fails_start_up(
-    folder: Path, ca: SigningAuthority, window: tuple[timedelta, timedelta], message: str
+    certificate_folder: Path, ca: SigningAuthority, window: tuple[timedelta, timedelta], message: str
 ) -> None:
     now = datetime.now(UTC)
     made = agency(
-        folder, ca, RUC, stem=f"window-{message[:6]}", valid_from=now + window[0], valid_until=now + window[1]
+        certificate_folder,
+        ca,
+        RUC,
+        stem=f"window-{message[:6]}",
+        valid_from=now + window[0],
+        valid_until=now + window[1],
     )
     with pytest.raises(ConfigurationError, match=f"agency {MASKED}: the certificate .* {message}"):
         load_identity(RUC, AgencySettings(certificate=made.certificate, key=made.key))
 
 
 def test_a_certificate_that_cannot_sign_or_a_key_of_another_fails_start_up(
-    folder: Path, ca: SigningAuthority, certificate: AgencyCertificate
+    certificate_folder: Path, ca: SigningAuthority, certificate: AgencyCertificate
 ) -> None:
-    made = agency(folder, ca, RUC, stem="no-signature", digital_signature=False)
+    made = agency(certificate_folder, ca, RUC, stem="no-signature", digital_signature=False)
     with pytest.raises(ConfigurationError, match="does not allow digital signatures"):
         load_identity(RUC, AgencySettings(certificate=made.certificate, key=made.key))
     with pytest.raises(ConfigurationError, match="the private key does not belong to the certificate"):
@@ -186,9 +181,9 @@ def test_a_certificate_that_cannot_sign_or_a_key_of_another_fails_start_up(
 
 
 def test_identities_load_for_every_agency_and_stop_at_the_first_problem(
-    certificate: AgencyCertificate, folder: Path, ca: SigningAuthority
+    certificate: AgencyCertificate, certificate_folder: Path, ca: SigningAuthority
 ) -> None:
-    other = agency(folder, ca, OTHER_RUC)
+    other = agency(certificate_folder, ca, OTHER_RUC)
     loaded = load_identities(
         {
             RUC: AgencySettings(certificate=certificate.pkcs12, password=certificate.password),
@@ -212,10 +207,10 @@ def test_settings_keep_passwords_secret(certificate: AgencyCertificate) -> None:
 
 
 @pytest.fixture(scope="module")
-def identities(folder: Path, ca: SigningAuthority) -> dict[str, SigningIdentity]:
+def identities(certificate_folder: Path, ca: SigningAuthority) -> dict[str, SigningIdentity]:
     """An identity for the sender of one accepted example of every document."""
     senders = {decode(example.payload()).sender for example in _accepted_by_kind()}
-    made = {ruc: agency(folder / "senders", ca, ruc) for ruc in senders}
+    made = {ruc: agency(certificate_folder / "senders", ca, ruc) for ruc in senders}
     return {ruc: load_identity(ruc, AgencySettings(certificate=m.certificate, key=m.key)) for ruc, m in made.items()}
 
 
@@ -277,9 +272,9 @@ def test_xmlsec1_refuses_a_tampered_document_and_an_untrusted_signer(
 
 @needs_xmlsec1
 def test_an_ec_key_signs_with_ecdsa_sha256(
-    folder: Path, ca: SigningAuthority, example_by_name: dict[str, Example], tmp_path: Path
+    certificate_folder: Path, ca: SigningAuthority, example_by_name: dict[str, Example], tmp_path: Path
 ) -> None:
-    made = agency(folder, ca, RUC, stem="elliptic", elliptic=True)
+    made = agency(certificate_folder, ca, RUC, stem="elliptic", elliptic=True)
     identity = load_identity(RUC, AgencySettings(certificate=made.pkcs12, password=made.password))
     signed = identity.sign(
         documents.build(decode(example_by_name["authorization-request/accepted/minimal"].payload())).root
