@@ -35,9 +35,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check gateway adapters tests contracts
 	$(BIN)/mypy
 
-# Regenerate the generated docs: rejection codes, JSON Schemas, README tables.
+# Regenerate the generated docs: rejection codes (customs and gateway), JSON Schemas, README tables.
 docs: $(STAMP)
 	$(BIN)/python -m gateway.customs_codes > contracts/rejection-codes.md
+	$(BIN)/python -m gateway.gateway_codes > contracts/gateway-codes.md
 	$(BIN)/python -m gateway.jsonschemas
 	$(BIN)/python -m gateway.readme
 	$(BIN)/python -m gateway.asyncapi

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal, TypedDict
 
-from gateway import documents
+from gateway import documents, gateway_codes
 from gateway.customs_codes import BY_CODE
 from gateway.errors import DeliveryError, InvalidEvent, UndecodableEvent
 from gateway.events import CaseEvent, decode
@@ -281,8 +281,7 @@ def _unknown_agency(sender: str) -> FieldError:
         code="GW-AGENCY_UNKNOWN",
         path="sender",
         value=sender,
-        message_es="El remitente no es una agencia configurada en el gateway: no tiene su certificado de firma ni "
-        "sus credenciales, y no presenta documentos en su nombre.",
+        message_es=gateway_codes.BY_CODE["GW-AGENCY_UNKNOWN"].message_es,
         message_en="The sender is not an agency configured on the gateway: it holds no signing certificate or "
         "credentials for it, and files nothing on its behalf.",
     )

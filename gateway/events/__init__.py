@@ -26,6 +26,7 @@ from gateway.events.envelope import SCHEMA_PREFIX, CaseEventBase, CloudEvent, Ev
 from gateway.events.export_declaration import ExportDeclarationSubmitted
 from gateway.events.validation import FieldError, field_errors, json_path
 from gateway.events.warehouse_entry import WarehouseEntryRegistered
+from gateway.gateway_codes import BY_CODE
 
 # The union of every case event, discriminated by ``type``.
 CaseEvent = Annotated[
@@ -118,7 +119,7 @@ def _duplicate_errors(value: Any, location: tuple[str | int, ...]) -> list[Field
                     code="GW-DUPLICATE_KEY",
                     path=json_path((*location, name)),
                     value=name[:200],
-                    message_es="El miembro aparece más de una vez en el mismo objeto JSON.",
+                    message_es=BY_CODE["GW-DUPLICATE_KEY"].message_es,
                     message_en="This member appears more than once in the same JSON object: readers disagree on "
                     "which one counts.",
                 )

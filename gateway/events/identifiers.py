@@ -13,6 +13,7 @@ from stdnum.ec import ruc
 
 from gateway.events.envelope import CaseEventBase
 from gateway.events.validation import FieldError
+from gateway.gateway_codes import BY_CODE
 
 
 def ruc_warnings(event: CaseEventBase) -> list[FieldError]:
@@ -31,7 +32,7 @@ def ruc_warnings(event: CaseEventBase) -> list[FieldError]:
             value=value,
             severity="warning",
             message_en="the RUC fails the mod-11 check digit; real company RUCs may, so it is filed anyway",
-            message_es="El RUC no cumple el dígito verificador módulo 11; se presenta igualmente (advertencia).",
+            message_es=BY_CODE["GW-RUC_CHECK_DIGIT"].message_es,
         )
         for path, value in found
         if len(value) == 13 and value[2] in "69" and _fails_check_digit(value)

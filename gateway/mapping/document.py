@@ -15,6 +15,7 @@ from lxml import etree
 
 from gateway.errors import InvalidEvent
 from gateway.events.validation import FieldError
+from gateway.gateway_codes import BY_CODE
 from gateway.xml.namespaces import PREFIXES
 
 _INDEX = re.compile(r"\[\d+\]$")
@@ -117,5 +118,5 @@ def xml_char_error(path: str, value: object) -> FieldError:
         path=path,
         value=str(value)[:200],
         message_en="contains characters XML 1.0 cannot carry (control characters or non-characters)",
-        message_es="Contiene caracteres que XML 1.0 no admite.",
+        message_es=BY_CODE["GW-XML_CHAR_INVALID"].message_es,
     )

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from gateway import customs_codes, readme
+import pytest
+
+from gateway import customs_codes, documents, gateway_codes, readme
+from gateway.errors import InvalidEvent
+from gateway.events import decode
+from gateway.examples import Example, examples
 from gateway.resources import contracts_dir
 
 
@@ -21,3 +26,23 @@ def test_codes_are_unique_and_well_formed() -> None:
     codes = [c.code for c in customs_codes.CATALOGUE]
     assert len(codes) == len(set(codes))
     assert all(c.code.startswith("R51-") and c.message_es and c.message_en for c in customs_codes.CATALOGUE)
+
+
+def test_gateway_code_table_is_current() -> None:
+    assert (contracts_dir() / "gateway-codes.md").read_text(encoding="utf-8") == gateway_codes.document(), (
+        "run: make docs"
+    )
+
+
+def test_gateway_codes_are_unique_and_well_formed() -> None:
+    codes = [c.code for c in gateway_codes.CATALOGUE]
+    assert len(codes) == len(set(codes))
+    assert all(c.code.startswith("GW-") and c.rule and c.message_es for c in gateway_codes.CATALOGUE)
+
+
+@pytest.mark.parametrize("example", [e for e in examples() if e.expected == "invalid"], ids=lambda e: e.name)
+def test_the_codes_of_every_invalid_example_are_catalogued(example: Example) -> None:
+    assert set(example.codes) <= set(gateway_codes.BY_CODE), "expected codes missing from gateway.gateway_codes"
+    with pytest.raises(InvalidEvent) as refused:
+        documents.build(decode(example.payload()))
+    assert {error.code for error in refused.value.errors} <= set(gateway_codes.BY_CODE)

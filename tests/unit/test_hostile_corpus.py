@@ -9,7 +9,7 @@ import json
 import pytest
 
 from adapters.fake_customs_endpoint import FakeCustomsEndpoint
-from gateway import documents
+from gateway import documents, gateway_codes
 from gateway.events import decode
 from gateway.outcomes import Acknowledgment, DeadLetter, Rejection
 from gateway.pipeline import MAX_KEY_BYTES, TOO_LARGE_KEPT_BYTES, InboundRecord, Pipeline
@@ -45,6 +45,7 @@ async def test_each_case_gets_the_outcome_its_name_says(case: HostileCase) -> No
         assert isinstance(outcome, Rejection), outcome
         assert outcome.data.stage == "CONTRACT"
         assert {error.code for error in outcome.data.errors} == case.codes
+        assert case.codes <= set(gateway_codes.BY_CODE)  # every code a back-end may get is published
         assert outcome.data.answered_event_id == case.event_id
         assert len(outcome.model_dump_json()) < MAX_REJECTION_BYTES
         assert "\n" not in outcome.subject and len(outcome.subject.encode()) <= MAX_KEY_BYTES
