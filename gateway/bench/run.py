@@ -113,6 +113,10 @@ class _Signing:
         agencies, ca = dev_agencies(workdir / "agencies", example_senders())
         return cls(agencies, ca)
 
+    def mock_environment(self) -> dict[str, str]:
+        """The mock requires signatures, from this CA only."""
+        return {"MOCK_SIGNATURE_CA": str(self.ca), "MOCK_REQUIRE_SIGNATURE": "true"}
+
 
 def _settings(bootstrap: str, options: Options, endpoint_url: str, signing: _Signing | None) -> Settings:
     suffix = uuid.uuid4().hex[:8]
@@ -207,12 +211,7 @@ async def run_scenario(
                     "mock",
                     python("-m", "gateway", "mock", "--port", "0", "--state", ":memory:"),
                     log_path=workdir / f"{scenario.key}-mock.log",
-                    env=clean_environment()
-                    | (
-                        {"MOCK_SIGNATURE_CA": str(signing.ca), "MOCK_REQUIRE_SIGNATURE": "true"}
-                        if signing is not None
-                        else {}
-                    ),
+                    env=clean_environment() | (signing.mock_environment() if signing is not None else {}),
                     ready_line="Mock Ecuapass on",
                 ).start()
                 found = _URL.search(mock.first_line)
