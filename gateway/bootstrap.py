@@ -7,21 +7,33 @@ with ``ConfigurationError``), and the endpoint is one HTTP endpoint per distinct
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
 from adapters.http_customs_endpoint import HttpCustomsEndpoint
 from adapters.per_agency_customs_endpoint import PerAgencyCustomsEndpoint
 from gateway.circuit import CircuitBreaker
 from gateway.errors import ConfigurationError
 from gateway.kafka.service import Gateway
+from gateway.logs import mask
 from gateway.metrics import GatewayMetrics
 from gateway.pipeline import Pipeline
 from gateway.ports import CustomsEndpoint
 from gateway.settings import EcuapassSettings, Settings
-from gateway.signing import agency_label, load_identities
+from gateway.signing import SigningIdentity, agency_label, load_identities
+
+log = logging.getLogger(__name__)
+
+
+# A signing certificate this close to its end is announced at start-up (and alerted on through the metric).
+EXPIRY_NOTICE = timedelta(days=30)
 
 
 def build_gateway(settings: Settings, *, endpoint: CustomsEndpoint | None = None) -> Gateway:
     identities = load_identities(settings.agencies)
     metrics = GatewayMetrics()
+    _watch_expiry(settings, identities, metrics)
     breaker = None
     if endpoint is None:
         breaker = CircuitBreaker(settings.circuit.failure_threshold, settings.circuit.open_s)
@@ -57,3 +69,19 @@ def customs_endpoint(settings: Settings, breaker: CircuitBreaker, metrics: Gatew
         by_agency[ruc] = endpoint
     labels = {ruc: agency_label(ruc, agency.name) for ruc, agency in settings.agencies.items()}
     return PerAgencyCustomsEndpoint(by_agency, labels)
+
+
+def _watch_expiry(settings: Settings, identities: Mapping[str, SigningIdentity], metrics: GatewayMetrics) -> None:
+    """Each signing certificate's end as a metric (the alert rules watch it), and a warning when it is near."""
+    now = datetime.now(UTC)
+    for ruc, identity in identities.items():
+        name = settings.agencies[ruc].name
+        expires = identity.certificate.not_valid_after_utc
+        metrics.set_certificate_expiry(name or mask(ruc), expires.timestamp())
+        if expires - now < EXPIRY_NOTICE:
+            log.warning(
+                "%s: its signing certificate expires on %s, in %d days; customs refuses documents signed after that",
+                agency_label(ruc, name),
+                expires.date().isoformat(),
+                (expires - now).days,
+            )

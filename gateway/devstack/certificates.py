@@ -40,7 +40,7 @@ class AgencyCertificate:
     password: str
 
 
-def authority(folder: Path, common_name: str) -> SigningAuthority:
+def authority(folder: Path, common_name: str, *, days: int = 30) -> SigningAuthority:
     folder.mkdir(parents=True, exist_ok=True)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
@@ -52,7 +52,7 @@ def authority(folder: Path, common_name: str) -> SigningAuthority:
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
+        .not_valid_after(now + timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_usage(signature=True, cert_sign=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -145,10 +145,12 @@ def _usage(*, signature: bool, cert_sign: bool) -> x509.KeyUsage:
 
 def dev_agencies(folder: Path, rucs: Iterable[str]) -> tuple[dict[str, AgencySettings], Path]:
     """A development CA and a PEM certificate for each RUC: the agencies' settings, and the CA a verifier trusts."""
-    ca = authority(folder, "Ecuapass Gateway Development Signing CA")
+    # A year, so that a development stack is not told its certificates are about to expire.
+    ca = authority(folder, "Ecuapass Gateway Development Signing CA", days=400)
+    until = datetime.now(UTC) + timedelta(days=365)
     agencies = {}
     for ruc in sorted(set(rucs)):
-        made = agency(folder, ca, ruc)
+        made = agency(folder, ca, ruc, valid_until=until)
         agencies[ruc] = AgencySettings(
             name=f"dev agency {made.certificate.stem}", certificate=made.certificate, key=made.key
         )

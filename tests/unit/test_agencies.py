@@ -5,6 +5,8 @@ start-up refusing an agency it cannot sign for."""
 from __future__ import annotations
 
 import json
+import logging
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -211,3 +213,46 @@ def test_start_up_fails_on_an_agency_it_cannot_sign_for(sender_certificate: Agen
     )
     with pytest.raises(ConfigurationError, match=r"agency \*{10}001: .*RUC found \*{10}001"):
         build_gateway(mismatched, endpoint=FakeCustomsEndpoint())
+
+
+EXPIRY = "ecuapass_gateway_signing_certificate_expiry_timestamp_seconds"
+
+
+def test_each_agencys_certificate_end_is_a_metric(
+    sender_certificate: AgencyCertificate, certificate_folder: Path, ca: SigningAuthority
+) -> None:
+    other = agency(certificate_folder, ca, OTHER, stem="other-agency")
+    settings = Settings(
+        agencies={
+            SENDER: AgencySettings(
+                name="Agencia Uno", certificate=sender_certificate.certificate, key=sender_certificate.key
+            ),
+            OTHER: AgencySettings(certificate=other.certificate, key=other.key),
+        }
+    )
+    metrics = build_gateway(settings, endpoint=FakeCustomsEndpoint()).metrics.registry
+    for ruc, label, made in ((SENDER, "Agencia Uno", sender_certificate), (OTHER, "**********001", other)):
+        end = load_identity(ruc, AgencySettings(certificate=made.certificate, key=made.key)).certificate
+        assert metrics.get_sample_value(EXPIRY, {"agency": label}) == end.not_valid_after_utc.timestamp()
+    assert metrics.get_sample_value(EXPIRY, {"agency": OTHER}) is None  # never the RUC itself
+
+
+def test_a_certificate_near_its_end_is_announced_at_start_up(
+    certificate_folder: Path, ca: SigningAuthority, caplog: pytest.LogCaptureFixture
+) -> None:
+    ending = agency(certificate_folder, ca, SENDER, stem="ending", valid_until=datetime.now(UTC) + timedelta(days=10))
+    settings = Settings(agencies={SENDER: AgencySettings(certificate=ending.certificate, key=ending.key)})
+    with caplog.at_level(logging.WARNING, logger="gateway.bootstrap"):
+        build_gateway(settings, endpoint=FakeCustomsEndpoint())
+    (warning,) = [r.getMessage() for r in caplog.records if "expires on" in r.getMessage()]
+    assert "in 9 days" in warning and "agency **********001" in warning and SENDER not in warning
+
+
+def test_a_certificate_far_from_its_end_is_not_announced(
+    certificate_folder: Path, ca: SigningAuthority, caplog: pytest.LogCaptureFixture
+) -> None:
+    lasting = agency(certificate_folder, ca, SENDER, stem="lasting", valid_until=datetime.now(UTC) + timedelta(days=60))
+    settings = Settings(agencies={SENDER: AgencySettings(certificate=lasting.certificate, key=lasting.key)})
+    with caplog.at_level(logging.WARNING, logger="gateway.bootstrap"):
+        build_gateway(settings, endpoint=FakeCustomsEndpoint())
+    assert not [r for r in caplog.records if "expires on" in r.getMessage()]

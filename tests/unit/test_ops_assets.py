@@ -221,6 +221,7 @@ def test_alert_rules_are_complete() -> None:
         "EcuapassGatewayStalled",
         "EcuapassGatewayRejectionRateHigh",
         "EcuapassGatewayDown",
+        "EcuapassGatewaySigningCertificateExpiring",
         "EcuapassGatewayCircuitOpen",
         "EcuapassGatewayDeadLettersGrowing",
         "EcuapassGatewayLatencySLOBurnFast",
