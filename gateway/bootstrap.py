@@ -72,12 +72,15 @@ def customs_endpoint(settings: Settings, breaker: CircuitBreaker, metrics: Gatew
 
 
 def _watch_expiry(settings: Settings, identities: Mapping[str, SigningIdentity], metrics: GatewayMetrics) -> None:
-    """Each signing certificate's end as a metric (the alert rules watch it), and a warning when it is near."""
+    """Each signing certificate's end as a metric (the alert rules watch it), and a warning when it is near.
+    Agencies without a name may share a label (their masked RUC): the label keeps the earliest end."""
     now = datetime.now(UTC)
+    earliest: dict[str, datetime] = {}
     for ruc, identity in identities.items():
         name = settings.agencies[ruc].name
         expires = identity.certificate.not_valid_after_utc
-        metrics.set_certificate_expiry(name or mask(ruc), expires.timestamp())
+        label = name or mask(ruc)
+        earliest[label] = min(expires, earliest.get(label, expires))
         if expires - now < EXPIRY_NOTICE:
             log.warning(
                 "%s: its signing certificate expires on %s, in %d days; customs refuses documents signed after that",
@@ -85,3 +88,5 @@ def _watch_expiry(settings: Settings, identities: Mapping[str, SigningIdentity],
                 expires.date().isoformat(),
                 (expires - now).days,
             )
+    for label, expires in earliest.items():
+        metrics.certificate_expiry.labels(label).set(expires.timestamp())

@@ -89,13 +89,6 @@ class GatewayMetrics:
         )
         self.set_circuit("closed")
 
-    def set_certificate_expiry(self, agency: str, expires: float) -> None:
-        """Agencies without a name may share a label (their masked RUC): the label keeps the earliest expiry."""
-        current = self.registry.get_sample_value(
-            f"{PREFIX}_signing_certificate_expiry_timestamp_seconds", {"agency": agency}
-        )
-        self.certificate_expiry.labels(agency).set(expires if current is None else min(current, expires))
-
     def set_circuit(self, state: str) -> None:
         for known in CIRCUIT_STATES:
             self.circuit.labels(known).set(1 if known == state else 0)

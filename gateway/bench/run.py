@@ -54,7 +54,7 @@ from gateway.settings import (
     Settings,
     TopicSettings,
 )
-from gateway.signing import load_identities
+from gateway.signing import SigningIdentity, load_identities
 
 _URL = re.compile(r"https?://\S+")
 STALL_S = 60.0  # no new outcome for this long: the scenario is reported incomplete
@@ -107,11 +107,12 @@ class _Signing:
 
     agencies: dict[str, AgencySettings]
     ca: Path
+    identities: dict[str, SigningIdentity]  # the agencies' keys, loaded once: the warm-ups sign with them
 
     @classmethod
     def make(cls, workdir: Path) -> _Signing:
         agencies, ca = dev_agencies(workdir / "agencies", example_senders())
-        return cls(agencies, ca)
+        return cls(agencies, ca, load_identities(agencies))
 
     def mock_environment(self) -> dict[str, str]:
         """The mock requires signatures, from this CA only."""
@@ -220,7 +221,7 @@ async def run_scenario(
                 url = found.group(0)
                 progress(f"  filing {len(part.prerequisites)} prerequisites with the mock")
                 warm_up = time.monotonic()
-                identities = load_identities(signing.agencies) if signing is not None else None
+                identities = signing.identities if signing is not None else None
                 numbers = await file_prerequisites(url, part.prerequisites, identities=identities)
                 result["prerequisites"] = {
                     "filed": len(numbers),

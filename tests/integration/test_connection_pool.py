@@ -61,7 +61,7 @@ class HoldingCustoms:
 async def serving(customs: HoldingCustoms) -> AsyncIterator[str]:
     app = Starlette(routes=[Route("/api/v1/documents", customs.file, methods=["POST"])])
     sock = bind()
-    server = EmbeddedServer(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    server = EmbeddedServer(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", log_config=None))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
