@@ -2,12 +2,16 @@
 
 FastStream describes the channels the gateway declares (``gateway/kafka/service.py``: the input subscriber and the
 three outcome publishers); this module adds what FastStream cannot see: the case-event payloads (the handler takes
-raw records), the CloudEvents content type and correlation id, the Kafka key (the case id) and the dead-letter
-headers. The gateway is built from the settings' defaults, not the environment, and without connecting; the server
-is pinned to the default bootstrap address and every map is sorted, so the file only changes when the code does.
+raw records) in both CloudEvents content modes, every header read or written (names and meanings from
+``gateway/kafka/headers.py``, value formats from the events' schemas), the Kafka key (the case id) and the
+quarantine topic, which only ``ecuapass-gateway dlq replay`` writes. The gateway is built from the settings'
+defaults, not the environment, and without connecting; the server is pinned to the default bootstrap address and
+every map is sorted, so the file only changes when the code does.
 
 ``tests/unit/test_asyncapi.py`` fails when the file drifts; regenerate with ``make docs``
-(``python -m gateway.asyncapi``). ``ecuapass-gateway docs`` calls ``serve()``: FastStream's HTML page on ``/`` and
+(``python -m gateway.asyncapi``); ``tests/e2e/test_asyncapi_parser.py`` validates it with the official parser.
+``described_topics`` and ``described_headers`` say what the document promises, for tests that compare it with what
+the gateway really writes. ``ecuapass-gateway docs`` calls ``serve()``: FastStream's HTML page on ``/`` and
 ``/asyncapi``, the document itself on ``/asyncapi.yaml`` and ``/asyncapi.json``.
 """
 
@@ -16,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,23 +37,51 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 import gateway
-from gateway.events import CASE_EVENTS
-from gateway.kafka.service import REPLAY_COUNT, REPLAYED_FROM
+from gateway.events import CASE_EVENTS, CaseEventBase
+from gateway.kafka.headers import (
+    CE_PREFIX,
+    CLOUDEVENTS_JSON,
+    CONTENT_TYPE,
+    DLQ_ATTEMPTS,
+    DLQ_FIRST_FAILURE,
+    DLQ_HEADERS,
+    DLQ_LAST_FAILURE,
+    DLQ_OPTIONAL,
+    DLQ_ORIGINAL_LAST_OFFSET,
+    DLQ_ORIGINAL_OFFSET,
+    DLQ_ORIGINAL_PARTITION,
+    DLQ_PREFIX,
+    DLQ_QUARANTINED_FROM,
+    OCTET_STREAM,
+    PASSED,
+    REPLAY_COUNT,
+    REPLAYED_FROM,
+    TRACEPARENT,
+)
 from gateway.resources import contracts_dir
-from gateway.settings import KafkaSettings, Settings
+from gateway.settings import KafkaSettings, Settings, TopicSettings
 from gateway.signals import StopSignal
 
 TITLE = "Ecuapass régimen-51 gateway"
 SERVER = "kafka"
-CLOUDEVENTS_JSON = "application/cloudevents+json"
+QUARANTINE_CHANNEL = "quarantine"
 _KAFKA_BINDING_VERSION = "0.4.0"
+# The messages' media type names no parameters; the header's value is CLOUDEVENTS_JSON exactly.
+_CLOUDEVENTS_MEDIA_TYPE = CLOUDEVENTS_JSON.split(";", 1)[0]
+# CloudEvents attributes with a place of their own in binary mode: the value's media type is ``content-type``.
+_DATACONTENTTYPE = "datacontenttype"
+_CORRELATIONID = "correlationid"
+_FRAMEWORK_CORRELATION_ID = "correlation_id"  # FastStream's header, which the gateway never writes
 
-DESCRIPTION = """\
-Customs agencies' back-ends publish **canonical case events** (CloudEvents 1.0, structured JSON mode) on the input
-channel. The gateway maps each one to an XSD-valid XML e-document of régimen 51 (authorization request, export
-declaration, warehouse entry), files it with the Ecuapass-style endpoint and publishes exactly one outcome per
-consumed event: an **acknowledgment** with the official numbers, a **rejection** naming every offending field, or a
-**dead letter** holding the original record byte for byte.
+DESCRIPTION = f"""\
+Customs agencies' back-ends publish **canonical case events** (CloudEvents 1.0) on the input channel, in either
+content mode of the CloudEvents Kafka protocol binding: **structured** (the value is the whole event, JSON;
+`{CONTENT_TYPE}: {_CLOUDEVENTS_MEDIA_TYPE}`, or no `{CONTENT_TYPE}` at all) or **binary** (the attributes in
+`{CE_PREFIX}*` headers, `{CONTENT_TYPE}` the `{_DATACONTENTTYPE}`, the value the `data` alone). The gateway maps each
+event to an XSD-valid XML e-document of régimen 51 (authorization request, export declaration, warehouse entry),
+files it with the Ecuapass-style endpoint and publishes exactly one outcome per consumed event: an
+**acknowledgment** with the official numbers, a **rejection** naming every offending field, or a **dead letter**
+holding the original record byte for byte.
 
 Delivery semantics:
 
@@ -59,32 +92,28 @@ Delivery semantics:
   Consumers deduplicate outcomes by `id`; `data.answered_event_id` names the event answered.
 - **Keys are case ids**: every record, in and out, is keyed by the case id (the CloudEvent `subject`), so one case's
   events and outcomes stay in one partition and in order. Different cases are processed concurrently.
-- Dead letters keep the original key and value; `dlq.*` headers say why and where from
-  (`ecuapass-gateway dlq replay` publishes them again).
+- **Partitioner**: outcomes are keyed by case id and partitioned with the Java client's murmur2 of the key. Publishers
+  on librdkafka (confluent-kafka, node-rdkafka, …) set `partitioner=murmur2_random` to partition their events the
+  same way; its default (`consistent_random`, CRC32) keeps a case in one partition too, but not in the same one.
+- **Outcomes are structured CloudEvents**, whatever the event's content mode. Their only headers are
+  `{CONTENT_TYPE}`, and the `{TRACEPARENT}` and replay headers (`{REPLAY_COUNT}`, `{REPLAYED_FROM}`) of the record
+  answered; no `{_FRAMEWORK_CORRELATION_ID}` header is written: the correlation id is the payload's `{_CORRELATIONID}`.
+- **Dead letters** keep the original key, value and headers (byte for byte, in order) and add `{DLQ_PREFIX}*` headers
+  saying why and where from. `ecuapass-gateway dlq replay` publishes them again, and copies those replayed too often
+  to the quarantine channel instead.
 
 Topic names are the defaults of `GATEWAY_TOPICS__*`; the server is the default of `GATEWAY_KAFKA__BOOTSTRAP_SERVERS`.
 """
 
-_CASE_ID_KEY = {
+_INPUT_KEY = {
     "type": "string",
-    "description": "Case id: the CloudEvent `subject` of the event answered (the original key, for dead letters).",
+    "description": "The case id: the event's `subject` (and its `partitionkey`, when sent).",
 }
-_DLQ_HEADERS: dict[str, str] = {
-    "dlq.reason": "Why: not_json, not_a_cloudevent, unknown_type, too_large, delivery_failed or internal_error.",
-    "dlq.error.class": "Class of the error behind the reason, e.g. PermanentDeliveryError.",
-    "dlq.detail": "What went wrong, for a person.",
-    "dlq.original.topic": "Topic the record was consumed from.",
-    "dlq.original.partition": "Partition the record was consumed from.",
-    "dlq.original.offset": "Offset of the record in that partition.",
-    "dlq.original.key": "Key of the record (the case id), when it had one.",
-    "dlq.attempts": "Filing attempts made before giving up (1 when the record was never filed).",
-    "dlq.first.failure": "When the first attempt failed (ISO 8601, UTC).",
-    "dlq.last.failure": "When the record was dead-lettered (ISO 8601, UTC).",
-    "traceparent": "W3C trace context of the processing, when there was one.",
-    REPLAY_COUNT: "How often `dlq replay` re-published this record (absent before the first replay).",
-    REPLAYED_FROM: "The dead letter this record was replayed from (topic:partition:offset), after a replay.",
+_OUTCOME_KEY = {"type": "string", "description": "The case id: the CloudEvent `subject` of the event answered."}
+_LETTER_KEY = {
+    "type": "string",
+    "description": "The original record's key, byte for byte (the case id, for a case event); none when it had none.",
 }
-_DLQ_REQUIRED = [name for name in _DLQ_HEADERS if name.startswith("dlq.") and name != "dlq.original.key"]
 
 
 class _Defaults(Settings):
@@ -123,11 +152,13 @@ def document() -> dict[str, Any]:
     )
     doc: dict[str, Any] = factory.to_specification().to_jsonable()
     _pin_server(doc)
+    headers = _Headers()
     topics = settings.topics
-    _describe_input(doc, _channel(doc, topics.input))
+    _describe_input(doc, _channel(doc, topics.input), headers)
     for topic in (topics.acks, topics.rejections):
-        _describe_cloudevent_outcome(doc, _channel(doc, topic))
-    _describe_dead_letters(doc, _channel(doc, topics.dlq))
+        _describe_cloudevent_outcome(doc, _channel(doc, topic), headers)
+    letter = _describe_dead_letters(doc, _channel(doc, topics.dlq), headers)
+    _add_quarantine(doc, topics.quarantine, headers, letter)
     plain: dict[str, Any] = json.loads(json.dumps(_ordered(doc)))  # JSON types only, no shared nodes (YAML aliases)
     return plain
 
@@ -161,6 +192,47 @@ def write(target: Path | None = None) -> Path:
     return destination
 
 
+# -- what the document promises, for tests that compare it with the records written -----------------------------
+
+
+def described_topics(doc: Mapping[str, Any]) -> set[str]:
+    """The topic of every channel."""
+    return {channel["address"] for channel in doc["channels"].values()}
+
+
+def described_headers(doc: Mapping[str, Any]) -> dict[str, set[str]]:
+    """Per topic, every header name its messages list (case events: both content modes)."""
+    return {
+        channel["address"]: {name for message in _messages(doc, channel) for name in _header_schema(message)}
+        for channel in doc["channels"].values()
+    }
+
+
+def required_headers(doc: Mapping[str, Any]) -> dict[str, set[str]]:
+    """Per topic, the header names every one of its messages requires."""
+    return {
+        channel["address"]: set.intersection(
+            *(set(message.get("headers", {}).get("required", ())) for message in _messages(doc, channel))
+        )
+        for channel in doc["channels"].values()
+    }
+
+
+def open_header_topics(doc: Mapping[str, Any]) -> set[str]:
+    """Topics whose records may carry headers besides the ones listed (what a publisher or an original record
+    brought); on the others, a header the document does not list is a bug."""
+    return {
+        channel["address"]
+        for channel in doc["channels"].values()
+        if any(message.get("headers", {}).get("additionalProperties", True) for message in _messages(doc, channel))
+    }
+
+
+def _header_schema(message: Mapping[str, Any]) -> dict[str, Any]:
+    properties: dict[str, Any] = message.get("headers", {}).get("properties", {})
+    return properties
+
+
 # -- what FastStream leaves out ---------------------------------------------------------------------------------
 
 
@@ -184,7 +256,7 @@ def _channel(doc: dict[str, Any], topic: str) -> dict[str, Any]:
     return matches[0]
 
 
-def _messages(doc: dict[str, Any], channel: dict[str, Any]) -> list[dict[str, Any]]:
+def _messages(doc: Mapping[str, Any], channel: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The component messages of a channel (FastStream declares one per subscriber or publisher)."""
     found = []
     for reference in channel["messages"].values():
@@ -193,8 +265,130 @@ def _messages(doc: dict[str, Any], channel: dict[str, Any]) -> list[dict[str, An
     return found
 
 
-def _describe_input(doc: dict[str, Any], channel: dict[str, Any]) -> None:
-    """The handler reads raw records, so FastStream sees no payload: name the case events it accepts."""
+def _channel_name(doc: dict[str, Any], channel: dict[str, Any]) -> str:
+    (name,) = [str(name) for name, candidate in doc["channels"].items() if candidate is channel]
+    return name
+
+
+# -- headers: one description per name ------------------------------------------------------------------------
+
+_COORDINATES = {"type": "string", "pattern": "^.+:[0-9]+:[0-9]+$"}  # topic:partition:offset
+_NUMBER = {"type": "string", "pattern": "^[0-9]+$"}
+_TIME = {"type": "string", "format": "date-time"}  # RFC 3339, UTC, milliseconds (headers.timestamp)
+_HEADER_FORMS: dict[str, dict[str, Any]] = {
+    REPLAY_COUNT: {"type": "string", "pattern": "^[1-9][0-9]*$"},
+    REPLAYED_FROM: _COORDINATES,
+    DLQ_QUARANTINED_FROM: _COORDINATES,
+    DLQ_ORIGINAL_PARTITION: _NUMBER,
+    DLQ_ORIGINAL_OFFSET: _NUMBER,
+    DLQ_ORIGINAL_LAST_OFFSET: _NUMBER,
+    DLQ_ATTEMPTS: _NUMBER,
+    DLQ_FIRST_FAILURE: _TIME,
+    DLQ_LAST_FAILURE: _TIME,
+}
+_HEADER_TEXTS: dict[str, str] = {
+    CONTENT_TYPE: f"Media type of the value. Case events: `{_CLOUDEVENTS_MEDIA_TYPE}` (or no header) in structured "
+    f"mode, the event's `{_DATACONTENTTYPE}` in binary mode. Acknowledgments and rejections: `{CLOUDEVENTS_JSON}`. "
+    f"Dead letters: the original record's, `{OCTET_STREAM}` when it had none.",
+    TRACEPARENT: "W3C trace context, `<version>-<trace-id>-<parent-id>-<flags>` (https://www.w3.org/TR/trace-context/)"
+    ". On a case event, the publisher's: the gateway's spans join that trace. On an acknowledgment or a rejection, the "
+    "gateway's span that published it. On a dead letter, the original record's, as it was.",
+    REPLAY_COUNT: "How often `ecuapass-gateway dlq replay` published this record again (absent before the first "
+    "replay). Copied from a case event onto its outcome, so that a dead letter counts its replays.",
+    REPLAYED_FROM: "The dead letter this record was replayed from, as `topic:partition:offset` (absent before the "
+    "first replay). Copied from a case event onto its outcome, so that `dlq replay` skips letters that failed again.",
+    DLQ_QUARANTINED_FROM: "The dead letter this is a copy of, as `topic:partition:offset`: it had been replayed "
+    "`--max-replays` times already, so `dlq replay` set it aside instead of replaying it again.",
+} | DLQ_HEADERS
+# Attributes whose field in the events' models has no description.
+_ATTRIBUTE_TEXTS = {
+    "type": "Which case event this is, and so which e-document is filed.",
+    "dataschema": "The schema of `data`; each `type` has its own.",
+}
+_TRACEPARENT_EXAMPLE = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+class _Headers:
+    """Every header the document names: its meaning (one text per name) and the form of its value (always text)."""
+
+    def __init__(self) -> None:
+        events = [cls.model_json_schema(mode="validation") for cls in CASE_EVENTS]
+        attributes = [name for name in events[0]["properties"] if name != "data"]  # the envelope's order
+        required = set.intersection(*(set(event["required"]) for event in events))
+        self.forms: dict[str, dict[str, Any]] = dict(_HEADER_FORMS)
+        self.texts: dict[str, str] = dict(_HEADER_TEXTS)
+        self.forms[TRACEPARENT] = {"type": "string", "examples": [_TRACEPARENT_EXAMPLE]}
+        self.attributes: list[str] = []  # binary mode's ce_* headers
+        self.required_in_binary_mode: list[str] = []
+        for attribute in attributes:
+            form = _merged([_as_header(event["properties"][attribute]) for event in events], attribute)
+            if attribute == _DATACONTENTTYPE:
+                self.binary_content_type = form
+                continue
+            header = CE_PREFIX + attribute
+            meaning = CaseEventBase.model_fields[attribute].description or _ATTRIBUTE_TEXTS[attribute]
+            self.texts[header] = f"CloudEvents attribute `{attribute}` (binary content mode). {meaning}"
+            self.forms[header] = form
+            self.attributes.append(header)
+            if attribute in required:
+                self.required_in_binary_mode.append(header)
+
+    def schema(
+        self,
+        description: str,
+        names: Iterable[str],
+        *,
+        required: Iterable[str] = (),
+        others: bool,
+        content_type: dict[str, Any],
+    ) -> dict[str, Any]:
+        """A message's ``headers``: ``others`` when a record may carry headers besides ``names``."""
+        listed = list(dict.fromkeys(names))
+        needed = set(required)
+        properties = {
+            name: (content_type if name == CONTENT_TYPE else self.forms.get(name, {"type": "string"}))
+            | {"description": self.texts[name]}
+            for name in listed
+        }
+        schema: dict[str, Any] = {"type": "object", "description": description, "properties": properties}
+        if needed:
+            schema["required"] = [name for name in listed if name in needed]
+        schema["additionalProperties"] = others
+        return schema
+
+
+def _as_header(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """An attribute's JSON Schema as a header's: text, never null, no title or default."""
+    options = [option for option in schema.get("anyOf", [schema]) if option.get("type") != "null"]
+    (option,) = options
+    form = {key: value for key, value in (schema | option).items() if key not in {"anyOf", "title", "default"}}
+    form.pop("description", None)
+    return {"type": "string"} | form
+
+
+def _merged(forms: list[dict[str, Any]], attribute: str) -> dict[str, Any]:
+    """One form for an attribute every event has: the same, or a constant per event (then any of them)."""
+    if all(form == forms[0] for form in forms):
+        return forms[0]
+    if all("const" in form for form in forms):
+        rest = [{k: v for k, v in form.items() if k != "const"} for form in forms]
+        if all(form == rest[0] for form in rest):
+            return rest[0] | {"enum": list(dict.fromkeys(form["const"] for form in forms))}
+    raise ValueError(f"the case events disagree on the attribute {attribute}")
+
+
+# -- messages --------------------------------------------------------------------------------------------------
+
+_STRUCTURED = "caseEventStructured"
+_BINARY = "caseEventBinary"
+
+
+def _kafka(key: Mapping[str, Any]) -> dict[str, Any]:
+    return {"kafka": {"key": dict(key), "bindingVersion": _KAFKA_BINDING_VERSION}}
+
+
+def _describe_input(doc: dict[str, Any], channel: dict[str, Any], headers: _Headers) -> None:
+    """The handler reads raw records, so FastStream sees no payload: one message per content mode instead."""
     refs, definitions = models_json_schema(
         [(cls, "validation") for cls in CASE_EVENTS], ref_template="#/components/schemas/{model}"
     )
@@ -203,44 +397,178 @@ def _describe_input(doc: dict[str, Any], channel: dict[str, Any]) -> None:
         if name in schemas and schemas[name] != schema:
             raise ValueError(f"two different schemas are named {name}")
         schemas[name] = schema
-    for message in _messages(doc, channel):
-        old = message["payload"].get("$ref", "").removeprefix("#/components/schemas/")
-        message["payload"] = {
-            "oneOf": [refs[(cls, "validation")] for cls in CASE_EVENTS],
+    events = [refs[(cls, "validation")] for cls in CASE_EVENTS]
+    data = [resolve(doc, event["$ref"])["properties"]["data"] for event in events]
+    for reference in channel["messages"].values():  # FastStream's message, and its payload schema if unused
+        old = doc["components"]["messages"].pop(reference["$ref"].removeprefix("#/components/messages/"))
+        payload = old["payload"].get("$ref", "")
+        if payload and not _referenced(doc, payload):
+            del schemas[payload.removeprefix("#/components/schemas/")]
+    messages = doc["components"]["messages"]
+    messages[_STRUCTURED] = {
+        "name": _STRUCTURED,
+        "title": "Case event, structured content mode",
+        "summary": "A canonical case event from an agency back-end: the value is the whole CloudEvent, as JSON.",
+        "description": f"The mode of a record with `{CONTENT_TYPE}: {_CLOUDEVENTS_MEDIA_TYPE}` (parameters such as "
+        f"a charset allowed), or with no `{CE_PREFIX}specversion` header; `{CE_PREFIX}*` headers are then ignored.",
+        "contentType": _CLOUDEVENTS_MEDIA_TYPE,
+        "headers": headers.schema(
+            "Read by the gateway; any other header is ignored.",
+            [CONTENT_TYPE, *PASSED],
+            others=True,
+            content_type={"type": "string", "examples": [CLOUDEVENTS_JSON]},
+        ),
+        "payload": {
+            "oneOf": events,
             "discriminator": "type",
             "description": "One case event; its `type` says which document to file.",
-        }
-        _cloudevent(message, "A canonical case event from an agency back-end (CloudEvents 1.0, structured mode).")
-        if old and not _referenced(doc, f"#/components/schemas/{old}"):
-            del schemas[old]
-
-
-def _describe_cloudevent_outcome(doc: dict[str, Any], channel: dict[str, Any]) -> None:
-    for message in _messages(doc, channel):
-        _cloudevent(message, "An outcome (CloudEvents 1.0, structured mode); its `id` is derived from the event.")
-
-
-def _cloudevent(message: dict[str, Any], summary: str) -> None:
-    message["summary"] = summary
-    message["contentType"] = CLOUDEVENTS_JSON
-    message["correlationId"] = {
-        "description": "The `correlationid` extension, echoed from the event on its outcome.",
-        "location": "$message.payload#/correlationid",
+        },
+        "correlationId": {
+            "description": f"The `{_CORRELATIONID}` extension, echoed on the outcome.",
+            "location": f"$message.payload#/{_CORRELATIONID}",
+        },
+        "bindings": _kafka(_INPUT_KEY),
     }
-    message["bindings"] = {"kafka": {"key": _CASE_ID_KEY, "bindingVersion": _KAFKA_BINDING_VERSION}}
+    messages[_BINARY] = {
+        "name": _BINARY,
+        "title": "Case event, binary content mode",
+        "summary": f"A canonical case event whose attributes travel in `{CE_PREFIX}*` headers and whose value is "
+        "its `data` alone.",
+        "description": f"The mode of a record with a `{CE_PREFIX}specversion` header and a `{CONTENT_TYPE}` that "
+        f"is not `{_CLOUDEVENTS_MEDIA_TYPE}`. The gateway rebuilds the structured event from the headers (UTF-8) "
+        f"and the value, and applies the same rules and outcomes to it: a missing or bad attribute header makes the "
+        f"record a dead letter (`not_a_cloudevent`) or a rejection, as the attribute would in structured mode; a "
+        f"value that is not JSON makes it a dead letter (`not_json`).",
+        "contentType": headers.binary_content_type["const"],
+        "headers": headers.schema(
+            f"Attributes as `{CE_PREFIX}<attribute>` headers (`{_DATACONTENTTYPE}` as `{CONTENT_TYPE}`), each at "
+            "most once; any other header is ignored.",
+            [CONTENT_TYPE, *headers.attributes, *PASSED],
+            required=headers.required_in_binary_mode,
+            others=True,
+            content_type=headers.binary_content_type,
+        ),
+        "payload": {
+            "oneOf": data,
+            "description": f"The event's `data` alone, JSON: the schema of the `{CE_PREFIX}type` header's event.",
+        },
+        "correlationId": {
+            "description": f"The `{_CORRELATIONID}` extension, echoed on the outcome.",
+            "location": f"$message.header#/{CE_PREFIX}{_CORRELATIONID}",
+        },
+        "bindings": _kafka(_INPUT_KEY),
+    }
+    channel["messages"] = {name: {"$ref": f"#/components/messages/{name}"} for name in (_STRUCTURED, _BINARY)}
+    _operation(doc, channel)["messages"] = [
+        {"$ref": f"#/channels/{_channel_name(doc, channel)}/messages/{name}"} for name in (_STRUCTURED, _BINARY)
+    ]
 
 
-def _describe_dead_letters(doc: dict[str, Any], channel: dict[str, Any]) -> None:
+def _describe_cloudevent_outcome(doc: dict[str, Any], channel: dict[str, Any], headers: _Headers) -> None:
     for message in _messages(doc, channel):
-        message["summary"] = "A record the gateway could not process: the original value, byte for byte."
-        message["contentType"] = "application/octet-stream"
-        message.pop("correlationId", None)
-        message["headers"] = {
-            "type": "object",
-            "properties": {name: {"type": "string", "description": text} for name, text in _DLQ_HEADERS.items()},
-            "required": _DLQ_REQUIRED,
+        message["summary"] = "An outcome (CloudEvents 1.0, structured mode); its `id` is derived from the event."
+        message["contentType"] = _CLOUDEVENTS_MEDIA_TYPE
+        message["headers"] = headers.schema(
+            f"Exactly these: no other header is written, in particular no `{_FRAMEWORK_CORRELATION_ID}` "
+            f"(the correlation id is the payload's `{_CORRELATIONID}`). The {TRACEPARENT} and replay headers are "
+            "the record answered's, when it had them.",
+            [CONTENT_TYPE, *PASSED],
+            required=[CONTENT_TYPE],
+            others=False,
+            content_type={"type": "string", "const": CLOUDEVENTS_JSON},
+        )
+        message["correlationId"] = {
+            "description": f"The `{_CORRELATIONID}` extension, echoed from the event answered.",
+            "location": f"$message.payload#/{_CORRELATIONID}",
         }
-        message["bindings"] = {"kafka": {"key": _CASE_ID_KEY, "bindingVersion": _KAFKA_BINDING_VERSION}}
+        message["bindings"] = _kafka(_OUTCOME_KEY)
+
+
+_LETTER_HEADERS = (
+    f"Every header of the original record, byte for byte and in order (binary mode's `{CE_PREFIX}*` headers, "
+    f"`{TRACEPARENT}` and the replay headers among them), then the `{DLQ_PREFIX}*` headers; `{CONTENT_TYPE}` is the "
+    f"original's, or `{OCTET_STREAM}` added when it had none."
+)
+_LETTER_VALUE = (
+    "The original record's value, byte for byte; only its first 4 KiB for reason `too_large`; empty for reason "
+    f"`unreadable` (the client could not read the records from `{DLQ_ORIGINAL_OFFSET}` to "
+    f"`{DLQ_ORIGINAL_LAST_OFFSET}`)."
+)
+
+
+def _letter_headers(headers: _Headers, description: str, extra: Iterable[str] = ()) -> dict[str, Any]:
+    added = list(extra)
+    required = [name for name in DLQ_HEADERS if name not in DLQ_OPTIONAL]
+    return headers.schema(
+        description,
+        [CONTENT_TYPE, *PASSED, *DLQ_HEADERS, *added],
+        required=[CONTENT_TYPE, *required, *added],
+        others=True,
+        content_type={"type": "string", "examples": [OCTET_STREAM, CLOUDEVENTS_JSON]},
+    )
+
+
+def _describe_dead_letters(doc: dict[str, Any], channel: dict[str, Any], headers: _Headers) -> str:
+    """The dead-letter message; returns its payload schema's reference, which quarantined letters share."""
+    (message,) = _messages(doc, channel)
+    message["summary"] = "A record the gateway could not process: the original value, byte for byte."
+    message["contentType"] = OCTET_STREAM
+    message.pop("correlationId", None)
+    message["headers"] = _letter_headers(
+        headers,
+        _LETTER_HEADERS,
+    )
+    message["bindings"] = _kafka(_LETTER_KEY)
+    reference: str = message["payload"]["$ref"]
+    resolve(doc, reference)["description"] = _LETTER_VALUE
+    return reference
+
+
+def _add_quarantine(doc: dict[str, Any], topic: str, headers: _Headers, payload: str) -> None:
+    """The topic ``dlq replay`` copies letters to: no FastStream publisher writes it, so it is added by hand."""
+    name = QUARANTINE_CHANNEL
+    message = f"{name}:Message"
+    doc["channels"][name] = {
+        "address": topic,
+        "description": f"{TopicSettings.model_fields['quarantine'].description} Written by `ecuapass-gateway dlq "
+        "replay` only, for a person to look at: nothing replays it.",
+        "servers": [{"$ref": f"#/servers/{SERVER}"}],
+        "messages": {"Message": {"$ref": f"#/components/messages/{message}"}},
+        "bindings": {"kafka": {"topic": topic, "bindingVersion": _KAFKA_BINDING_VERSION}},
+    }
+    doc["operations"][name] = {
+        "action": "send",
+        "channel": {"$ref": f"#/channels/{name}"},
+        "summary": "`ecuapass-gateway dlq replay` copies a dead letter here when it was replayed too often.",
+        "messages": [{"$ref": f"#/channels/{name}/messages/Message"}],
+    }
+    doc["components"]["messages"][message] = {
+        "title": message,
+        "summary": "A dead letter set aside: its key, value and headers, and where it was.",
+        "contentType": OCTET_STREAM,
+        "headers": _letter_headers(
+            headers, f"The dead letter's headers, then `{DLQ_QUARANTINED_FROM}`.", [DLQ_QUARANTINED_FROM]
+        ),
+        "payload": {"$ref": payload},
+        "bindings": _kafka(_LETTER_KEY),
+    }
+
+
+def _operation(doc: dict[str, Any], channel: dict[str, Any]) -> dict[str, Any]:
+    reference = f"#/channels/{_channel_name(doc, channel)}"
+    (found,) = [op for op in doc["operations"].values() if op["channel"]["$ref"] == reference]
+    result: dict[str, Any] = found
+    return result
+
+
+def resolve(doc: Mapping[str, Any], reference: str) -> dict[str, Any]:
+    """The node a local ``$ref`` names."""
+    node: Any = doc
+    for part in reference.removeprefix("#/").split("/"):
+        node = node[part]
+    if not isinstance(node, dict):
+        raise ValueError(f"{reference} names no object")
+    return node
 
 
 def _referenced(node: Any, ref: str) -> bool:

@@ -2,8 +2,10 @@
 
 The dead-letter topic is read from its beginning up to where it ended when the command started; letters are
 selected by time range (the dead letter's timestamp), error class, reason and case id. Each replayed record keeps
-its bytes and key, gets ``ecuapass.replay.count`` one higher and ``ecuapass.replayed.from`` (its DLQ coordinates),
-and the gateway carries both onto any new dead letter. A letter already replayed ``max_replays`` times is copied to
+its bytes, its key and the original record's headers byte for byte (the ``dlq.*`` headers and a ``content-type`` the
+gateway added are left out, so a binary-mode CloudEvent comes back as it was sent), gets ``ecuapass.replay.count``
+one higher and ``ecuapass.replayed.from`` (its DLQ coordinates), and the gateway carries both onto any new dead
+letter. A letter already replayed ``max_replays`` times is copied to
 the quarantine topic instead: it is set aside for a person, never looped.
 
 Letters that were replayed and failed again (a newer letter names them in ``ecuapass.replayed.from``) and letters
@@ -11,8 +13,8 @@ already quarantined are skipped, so running the command twice does not multiply 
 success may be replayed again: that is harmless, since filings and outcomes are idempotent.
 
 Letters of records that were too large (``dlq.reason`` ``too_large``) keep only the record's first 4 KiB: replaying
-them would only turn them into ``not_json`` letters. They are never replayed; the report lists them as
-unreplayable, and the publisher must send the event again (within ``GATEWAY_PROCESSING__MAX_EVENT_BYTES``).
+them would only turn them into ``not_json`` letters; letters of ``unreadable`` ranges hold no record at all. Neither
+is ever replayed; the report lists them as unreplayable, and the publisher must send the events again.
 """
 
 from __future__ import annotations
@@ -24,14 +26,15 @@ from typing import Literal
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
+from gateway.kafka import headers as h
 from gateway.kafka.reading import read_to_end
 from gateway.kafka.security import client_security
-from gateway.kafka.service import REPLAY_COUNT, REPLAYED_FROM
 from gateway.settings import Settings
 
 Action = Literal["replay", "quarantine"]
-# Reasons whose letters do not hold the whole record (the pipeline cuts records that are too large).
-TRUNCATED = frozenset({"too_large"})
+# Reasons whose letters do not hold the whole record (the pipeline cuts records that are too large; an unreadable
+# range's letter holds none).
+TRUNCATED = frozenset({"too_large", "unreadable"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +50,8 @@ class Selection:
         return (
             (self.since is None or when >= self.since)
             and (self.until is None or when < self.until)
-            and (not self.error_classes or letter.headers.get("dlq.error.class") in self.error_classes)
-            and (not self.reasons or letter.headers.get("dlq.reason") in self.reasons)
+            and (not self.error_classes or letter.headers.get(h.DLQ_ERROR_CLASS) in self.error_classes)
+            and (not self.reasons or letter.headers.get(h.DLQ_REASON) in self.reasons)
             and (not self.case_ids or letter.case_id in self.case_ids)
         )
 
@@ -60,17 +63,18 @@ class DeadLetterRecord:
     timestamp: datetime
     key: bytes | None
     value: bytes
-    headers: dict[str, str]
+    headers: dict[str, str]  # as text, for selecting and reporting
+    raw_headers: h.Headers = ()  # as consumed, for copies
 
     @property
     def case_id(self) -> str | None:
-        original = self.headers.get("dlq.original.key")
+        original = self.headers.get(h.DLQ_ORIGINAL_KEY)
         return original if original is not None else (self.key.decode("utf-8", "replace") if self.key else None)
 
     @property
     def replays(self) -> int:
         try:
-            return int(self.headers.get(REPLAY_COUNT, "0"))
+            return int(self.headers.get(h.REPLAY_COUNT, "0"))
         except ValueError:
             return 0
 
@@ -93,16 +97,16 @@ async def replay(
 ) -> Report:
     """Replay the selected dead letters (or, with ``dry_run``, only say what would be done)."""
     letters = await read_records(settings, settings.topics.dlq)
-    done_with = {letter.headers.get(REPLAYED_FROM) for letter in letters}
+    done_with = {letter.headers.get(h.REPLAYED_FROM) for letter in letters}
     done_with |= {
-        q.headers.get("dlq.quarantined.from") for q in await read_records(settings, settings.topics.quarantine)
+        q.headers.get(h.DLQ_QUARANTINED_FROM) for q in await read_records(settings, settings.topics.quarantine)
     }
     chosen = [
         letter for letter in letters if selection.matches(letter) and _coordinates(settings, letter) not in done_with
     ]
     report = Report(scanned=len(letters))
-    report.unreplayable = [letter for letter in chosen if letter.headers.get("dlq.reason") in TRUNCATED]
-    chosen = [letter for letter in chosen if letter.headers.get("dlq.reason") not in TRUNCATED]
+    report.unreplayable = [letter for letter in chosen if letter.headers.get(h.DLQ_REASON) in TRUNCATED]
+    chosen = [letter for letter in chosen if letter.headers.get(h.DLQ_REASON) not in TRUNCATED]
     producer = None
     if not dry_run:
         producer = AIOKafkaProducer(
@@ -132,14 +136,21 @@ def _coordinates(settings: Settings, letter: DeadLetterRecord) -> str:
     return f"{settings.topics.dlq}:{letter.partition}:{letter.offset}"
 
 
-def _headers(settings: Settings, letter: DeadLetterRecord, action: Action) -> list[tuple[str, bytes]]:
-    coordinates = _coordinates(settings, letter)
+def _headers(settings: Settings, letter: DeadLetterRecord, action: Action) -> list[tuple[str, bytes | None]]:
+    coordinates = _coordinates(settings, letter).encode()
     if action == "quarantine":
-        kept = dict(letter.headers) | {"dlq.quarantined.from": coordinates}
-    else:
-        kept = {k: v for k, v in letter.headers.items() if k == "traceparent"}
-        kept |= {REPLAY_COUNT: str(letter.replays + 1), REPLAYED_FROM: coordinates}
-    return [(k, v.encode()) for k, v in kept.items()]
+        return [*letter.raw_headers, (h.DLQ_QUARANTINED_FROM, coordinates)]
+    replayed = (h.REPLAY_COUNT, h.REPLAYED_FROM)
+    # What the record had when it was consumed: the gateway's additions out. It adds a content-type only where the
+    # record had none, and always application/octet-stream, under which no event is read differently from none.
+    kept = [
+        (key, value)
+        for key, value in letter.raw_headers
+        if not key.startswith(h.DLQ_PREFIX)
+        and key not in replayed
+        and not (key == h.CONTENT_TYPE and value == h.OCTET_STREAM.encode())
+    ]
+    return [*kept, (h.REPLAY_COUNT, str(letter.replays + 1).encode()), (h.REPLAYED_FROM, coordinates)]
 
 
 async def read_records(settings: Settings, topic: str) -> list[DeadLetterRecord]:
@@ -155,14 +166,15 @@ def _letter(record: ConsumerRecord) -> DeadLetterRecord:
         timestamp=datetime.fromtimestamp(record.timestamp / 1000, tz=UTC),
         key=record.key,
         value=record.value or b"",
-        headers={k: v.decode("utf-8", "replace") for k, v in record.headers or ()},
+        headers=h.as_text(record.headers or ()),
+        raw_headers=tuple(record.headers or ()),
     )
 
 
 def describe(letters: Iterable[DeadLetterRecord]) -> list[str]:
     return [
         f"{letter.partition}:{letter.offset}  {letter.timestamp:%Y-%m-%d %H:%M:%S}  "
-        f"{letter.headers.get('dlq.reason', '?'):<18} {letter.headers.get('dlq.error.class', '?'):<24} "
+        f"{letter.headers.get(h.DLQ_REASON, '?'):<18} {letter.headers.get(h.DLQ_ERROR_CLASS, '?'):<24} "
         f"case {letter.case_id or '-'}  replays {letter.replays}"
         for letter in letters
     ]

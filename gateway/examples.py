@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from gateway.kafka import headers as h
 from gateway.resources import examples_dir
 
 Expected = Literal["accepted", "rejected", "invalid", "dead-letter"]
@@ -140,7 +141,7 @@ def verdict(example: Example, received: Received) -> str | None:
     if example.expected == "dead-letter":
         if received.kind != "dead-letter":
             return f"expected a dead letter, got {received.kind}"
-        reason = received.headers.get("dlq.reason")
+        reason = received.headers.get(h.DLQ_REASON)
         return None if not example.codes or reason in example.codes else f"dead-letter reason {reason}"
     if example.expected == "accepted":
         return None if received.kind == "accepted" else f"expected an acknowledgment, got {received.kind}"

@@ -44,6 +44,12 @@ CATALOGUE: tuple[GatewayCode, ...] = (
         "El miembro aparece más de una vez en el mismo objeto JSON.",
     ),
     GatewayCode(
+        "GW-PARTITION_KEY_MISMATCH",
+        "envelope",
+        "The partitionkey attribute, when sent, equals the subject (the case id, which is also the Kafka key).",
+        "El atributo partitionkey, si se envía, es igual a subject (el caso).",
+    ),
+    GatewayCode(
         "GW-TOO_MANY_ERRORS",
         "envelope",
         "Only the first 100 errors of an event are listed; this entry counts the rest.",

@@ -12,7 +12,7 @@ event produces the same outcome id and consumers can deduplicate.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
@@ -86,7 +86,6 @@ class DeadLetter:
     case_id: str | None = None
     event_type: str | None = None  # when the record was a known event (delivery failures)
     document: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 Outcome = Acknowledgment | Rejection | DeadLetter

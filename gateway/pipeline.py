@@ -1,6 +1,10 @@
 """The use case, and the only place that orders the steps:
 
-    record -> decode (CloudEvent) -> agency -> map (e-document) -> XSD-validate -> sign -> file (port) -> outcome
+    record -> CloudEvent (either content mode, ``gateway.events.binding``) -> agency -> map (e-document)
+        -> XSD-validate -> sign -> file (port) -> outcome
+
+A record the Kafka client could not read (``InboundRecord.unreadable``) stands for its offset range and becomes a
+dead letter (``unreadable``) at once.
 
 With agencies configured (``GATEWAY_AGENCIES``), the event's ``sender`` must be one of them (else a contract
 rejection, ``GW-AGENCY_UNKNOWN``) and its validated document is signed with that agency's certificate
@@ -14,16 +18,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal, TypedDict
 
 from gateway import documents, gateway_codes
 from gateway.customs_codes import BY_CODE
 from gateway.errors import DeliveryError, InvalidEvent, UndecodableEvent
-from gateway.events import CaseEvent, decode
+from gateway.events import CaseEvent, binding, decode
 from gateway.events.identifiers import ruc_warnings
 from gateway.events.validation import FieldError
+from gateway.kafka.headers import TRACEPARENT, Headers, text
 from gateway.logs import add_event_context
 from gateway.mapping.document import Document
 from gateway.outcomes import (
@@ -54,11 +59,22 @@ class InboundRecord:
 
     value: bytes
     key: bytes | None = None
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: Headers = ()
     topic: str = ""
     partition: int = -1
     offset: int = -1
     maybe_redelivered: bool = False  # consumed again after a crash or rebalance: it may have been filed already
+    # Records the client could not read at all stand for their offset range (offset to last_offset), with the error.
+    last_offset: int | None = None
+    unreadable: Unreadable | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """Why the records of a range could not be read (a codec, a corrupt batch): the client's error."""
+
+    error_class: str
+    detail: str
 
 
 class _Envelope(TypedDict):
@@ -95,10 +111,12 @@ class Pipeline:
             return await self._process(record)
         except Exception as exc:  # a bug must not loop a record forever nor drop it: park it, loudly
             log.exception("unexpected error on %s:%s@%s", record.topic, record.partition, record.offset)
-            return self._dead_letter(record, "internal_error", exc)
+            return self._dead_letter(record, "internal_error", type(exc).__name__, str(exc))
 
     async def _process(self, record: InboundRecord) -> Outcome:
         log.debug("payload %r", record.value[:4096])
+        if record.unreadable is not None:
+            return self._dead_letter(record, "unreadable", record.unreadable.error_class, record.unreadable.detail)
         try:
             if len(record.value) > self._max_event_bytes or len(record.key or b"") > MAX_KEY_BYTES:
                 raise UndecodableEvent(
@@ -107,7 +125,7 @@ class Pipeline:
                     f"{len(record.key or b'')} (at most {MAX_KEY_BYTES}); the dead letter keeps the first "
                     f"{TOO_LARGE_KEPT_BYTES} bytes of the value and {MAX_KEY_BYTES} of the key",
                 )
-            event = decode(record.value)
+            event = decode(*binding.structured(record.value, record.headers))
             add_event_context(event_id=event.id, case_id=event.subject, correlation_id=event.correlationid)
             identity = self._identity(event)
             with tracer.start_as_current_span("map"):
@@ -121,7 +139,7 @@ class Pipeline:
                     body = identity.sign(document.root, description=document.kind)
         except UndecodableEvent as exc:
             log.warning("dead letter: %s (%s:%s@%s)", exc, record.topic, record.partition, record.offset)
-            return self._dead_letter(record, exc.reason, exc, detail=exc.detail)
+            return self._dead_letter(record, exc.reason, type(exc).__name__, exc.detail or str(exc))
         except InvalidEvent as exc:
             return self._contract_rejection(record, exc)
         with tracer.start_as_current_span("file", attributes={"ecuapass.document": document.kind}):
@@ -129,7 +147,7 @@ class Pipeline:
                 document.kind,
                 document.message_id,
                 body,
-                current_traceparent() or record.headers.get("traceparent"),
+                current_traceparent() or text(record.headers, TRACEPARENT),
                 maybe_filed=record.maybe_redelivered,
                 agency=event.sender,
             )
@@ -137,7 +155,14 @@ class Pipeline:
                 reply = await self._endpoint.file(filing)
             except DeliveryError as exc:
                 log.error("filing %s failed for good: %s", filing.message_id, exc)
-                letter = self._dead_letter(record, "delivery_failed", exc, attempts=exc.attempts, case_id=event.subject)
+                letter = self._dead_letter(
+                    record,
+                    "delivery_failed",
+                    type(exc).__name__,
+                    str(exc),
+                    attempts=exc.attempts,
+                    case_id=event.subject,
+                )
                 return replace(letter, event_type=event.type, document=document.kind)
         log.info("%s %s: customs answered %s", document.kind, document.message_id, reply.status)
         return self._answer(event, document, reply)
@@ -238,11 +263,11 @@ class Pipeline:
         self,
         record: InboundRecord,
         reason: str,
-        exc: Exception,
+        error_class: str,
+        detail: str,
         *,
         attempts: int = 1,
         case_id: str | None = None,
-        detail: str | None = None,
     ) -> DeadLetter:
         value, key = record.value, record.key
         if reason == "too_large":
@@ -251,16 +276,11 @@ class Pipeline:
             value=value,
             key=key,
             reason=reason,
-            error_class=type(exc).__name__,
-            detail=(str(exc) if detail is None else detail)[:1000],
+            error_class=error_class,
+            detail=detail[:1000],
             first_failure=self._clock(),
             attempts=attempts,
             case_id=case_id,
-            headers={
-                "dlq.original.topic": record.topic,
-                "dlq.original.partition": str(record.partition),
-                "dlq.original.offset": str(record.offset),
-            },
         )
 
 

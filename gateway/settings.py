@@ -64,6 +64,11 @@ class KafkaSettings(_Section):
     max_message_bytes: int = Field(
         1_048_576, ge=1_024, description="Largest record the gateway produces (outcomes, dead letters)."
     )
+    compression_type: Literal["none", "gzip", "snappy", "lz4", "zstd"] = Field(
+        "none",
+        description="Compression of the records the gateway produces. Input records may use any codec whatever "
+        "this says. `none` costs the least CPU per outcome; `lz4` or `zstd` save broker space and network.",
+    )
 
     @model_validator(mode="after")
     def _sasl_needs_credentials(self) -> KafkaSettings:
@@ -156,6 +161,13 @@ class ProcessingSettings(_Section):
     )
     drain_timeout_s: float = Field(
         30.0, gt=0, description="On SIGTERM or a rebalance, how long in-flight events may take to finish."
+    )
+    stall_after_s: float = Field(
+        60.0,
+        gt=0,
+        description="A partition whose position has not moved for this long while records wait behind it (and "
+        "that the gateway did not pause on purpose) is stalled: `/readyz` fails and "
+        "`ecuapass_gateway_partition_stalled_seconds` shows it.",
     )
 
 

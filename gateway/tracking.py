@@ -50,8 +50,8 @@ from rich.text import Text
 from gateway.devstack.demo import OutcomeReader
 from gateway.documents import BY_EVENT_TYPE
 from gateway.errors import ConfigurationError
+from gateway.kafka import headers as h
 from gateway.kafka.reading import read_to_end
-from gateway.kafka.service import REPLAY_COUNT
 from gateway.logs import mask
 from gateway.settings import Settings
 
@@ -127,7 +127,7 @@ async def case_timeline(settings: Settings, case_id: str) -> list[Entry]:
         for record in records:
             headers = {k: v.decode("utf-8", "replace") for k, v in record.headers or ()}
             key = _text(record.key)
-            if (headers.get("dlq.original.key", key) if kind == "dead-letter" else key) != case_id:
+            if (headers.get(h.DLQ_ORIGINAL_KEY, key) if kind == "dead-letter" else key) != case_id:
                 continue
             timestamp = datetime.fromtimestamp(record.timestamp / 1000, tz=UTC)
             entry = entry_from_record(kind, record.value or b"", headers, key=record.key, timestamp=timestamp)
@@ -204,7 +204,7 @@ def entry_from_record(
     timestamp: datetime | None = None,
 ) -> Entry | None:
     """An outcome record as an ``Entry``; ``None`` (logged) for an acknowledgment or rejection that is not one."""
-    replays = _int(headers.get(REPLAY_COUNT))
+    replays = _int(headers.get(h.REPLAY_COUNT))
     if kind == "dead-letter":
         return _dead_letter(value, headers, key, timestamp, replays)
     body = _json(value)
@@ -249,19 +249,21 @@ def _dead_letter(
     event = _json(value) or {}  # a delivery failure keeps a valid event: say which one
     event_type = _str(event.get("type"))
     data = event.get("data")
-    coordinates = [headers.get(f"dlq.original.{part}") for part in ("topic", "partition", "offset")]
+    coordinates = [
+        headers.get(name) for name in (h.DLQ_ORIGINAL_TOPIC, h.DLQ_ORIGINAL_PARTITION, h.DLQ_ORIGINAL_OFFSET)
+    ]
     return Entry(
-        time=timestamp or _time(headers.get("dlq.last.failure")) or datetime.now(UTC),
+        time=timestamp or _time(headers.get(h.DLQ_LAST_FAILURE)) or datetime.now(UTC),
         kind="dead-letter",
-        case_id=headers.get("dlq.original.key") or _text(key) or _str(event.get("subject")),
+        case_id=headers.get(h.DLQ_ORIGINAL_KEY) or _text(key) or _str(event.get("subject")),
         document=_document(event_type),
         event_id=_str(event.get("id")),
         event_type=event_type,
         local_reference=_str(data.get("local_reference")) if isinstance(data, dict) else None,
-        reason=headers.get("dlq.reason"),
-        error_class=headers.get("dlq.error.class"),
-        attempts=_int(headers.get("dlq.attempts")),
-        detail=headers.get("dlq.detail"),
+        reason=headers.get(h.DLQ_REASON),
+        error_class=headers.get(h.DLQ_ERROR_CLASS),
+        attempts=_int(headers.get(h.DLQ_ATTEMPTS)),
+        detail=headers.get(h.DLQ_DETAIL),
         original_record=":".join(map(str, coordinates)) if all(coordinates) else None,
         replay_count=replays,
     )

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import sys
 import time
+from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
@@ -21,23 +22,14 @@ from faststream.kafka.annotations import KafkaMessage
 
 from adapters.http_customs_endpoint import HttpCustomsEndpoint
 from gateway import logs, tracing
-from gateway.outcomes import Acknowledgment, DeadLetter, Outcome
+from gateway.kafka import records
+from gateway.kafka.headers import as_text
 from gateway.pipeline import InboundRecord, Pipeline
 from gateway.settings import Settings
 from gateway.signals import StopSignal
 from gateway.signing import load_identities
 
 ASSIGNMENT_TIMEOUT_S = 120.0
-
-
-def _message(settings: Settings, outcome: Outcome) -> tuple[str, bytes, bytes | None, dict[str, str]]:
-    topics = settings.topics
-    if isinstance(outcome, DeadLetter):
-        headers = outcome.headers | {"dlq.reason": outcome.reason, "dlq.detail": outcome.detail}
-        return topics.dlq, outcome.value, outcome.key, headers
-    topic = topics.acks if isinstance(outcome, Acknowledgment) else topics.rejections
-    headers = {"content-type": "application/cloudevents+json; charset=utf-8"}
-    return topic, outcome.model_dump_json().encode(), outcome.subject.encode(), headers
 
 
 async def serve(settings: Settings) -> None:
@@ -67,14 +59,14 @@ async def serve(settings: Settings) -> None:
         inbound = InboundRecord(
             value=record.value or b"",
             key=record.key,
-            headers={k: v.decode("utf-8", "replace") for k, v in record.headers or ()},
+            headers=tuple(record.headers or ()),
             topic=record.topic,
             partition=record.partition,
             offset=record.offset,
         )
         outcome = await pipeline.process(inbound)
-        topic, value, key, headers = _message(settings, outcome)
-        await broker.publish(value, topic, key=key, headers=headers)
+        out = records.encode(outcome, inbound, settings.topics, now=datetime.now(UTC))
+        await broker.publish(out.value, out.topic, key=out.key, headers=as_text(out.headers))
 
     with StopSignal() as stop:
         await broker.start()

@@ -1,7 +1,8 @@
 """Canonical case events: the contract agency back-ends publish to the input topic.
 
-``decode(raw)`` is the one way in: bytes of a Kafka record to a typed, validated event, or a
-``gateway.errors.UndecodableEvent`` (dead letter) or ``gateway.errors.InvalidEvent`` (rejection).
+``decode(raw)`` is the one way in: a structured CloudEvent's bytes to a typed, validated event, or a
+``gateway.errors.UndecodableEvent`` (dead letter) or ``gateway.errors.InvalidEvent`` (rejection). A record in binary
+content mode is first made structured by ``gateway.events.binding``; ``mode`` only words the errors.
 A new document is a new event class here, added to the ``CaseEvent`` union.
 
 Hostile input: a member named twice in one JSON object is refused (``GW-DUPLICATE_KEY``, a rejection naming it):
@@ -22,11 +23,13 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from gateway.errors import InvalidEvent, UndecodableEvent
 from gateway.events.authorization import AuthorizationRequested
+from gateway.events.binding import Mode
 from gateway.events.envelope import SCHEMA_PREFIX, CaseEventBase, CloudEvent, EventId, SourceUri
 from gateway.events.export_declaration import ExportDeclarationSubmitted
 from gateway.events.validation import FieldError, field_errors, json_path
 from gateway.events.warehouse_entry import WarehouseEntryRegistered
 from gateway.gateway_codes import BY_CODE
+from gateway.kafka.headers import CE_PREFIX
 
 # The union of every case event, discriminated by ``type``.
 CaseEvent = Annotated[
@@ -57,15 +60,15 @@ class _Attributes(BaseModel):
     type: str
 
 
-def decode(raw: bytes) -> CaseEvent:
-    """Validate one record's value; every problem of a known event is reported at once."""
+def decode(raw: bytes, mode: Mode = "structured") -> CaseEvent:
+    """Validate one event; every problem of a known event is reported at once."""
     try:
         event = _CASE_EVENT.validate_json(raw, strict=True)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         if first["type"] == "json_invalid":
             raise UndecodableEvent("not_json", detail=first["msg"]) from exc
-        attributes = _attributes(raw)
+        attributes = _attributes(raw, mode)
         if attributes.type not in EVENT_TYPES:
             raise UndecodableEvent("unknown_type", detail=attributes.type) from exc
         # A union's error locations start with the discriminator's value; drop it so paths match the event.
@@ -154,12 +157,21 @@ def _bounded(errors: list[FieldError]) -> list[FieldError]:
     return shown
 
 
-def _attributes(raw: bytes) -> _Attributes:
+def _attributes(raw: bytes, mode: Mode) -> _Attributes:
     try:
         return _Attributes.model_validate_json(raw)
     except ValidationError as exc:
-        missing = ", ".join(".".join(map(str, e["loc"])) or "(root)" for e in exc.errors(include_url=False))
-        raise UndecodableEvent("not_a_cloudevent", detail=f"bad or missing attributes: {missing}") from exc
+        names = [".".join(map(str, e["loc"])) for e in exc.errors(include_url=False)]
+        if mode == "binary":
+            wrong = ", ".join(f"{CE_PREFIX}{name}" if name else "(headers)" for name in names)
+            detail = f"binary content mode (ce_* headers): bad or missing headers {wrong}"
+        else:
+            wrong = ", ".join(name or "(root)" for name in names)
+            detail = (
+                f"structured content mode: bad or missing attributes {wrong} (binary content mode needs a "
+                f"{CE_PREFIX}specversion header)"
+            )
+        raise UndecodableEvent("not_a_cloudevent", detail=detail) from exc
 
 
 __all__ = [

@@ -2,14 +2,16 @@
 
 Context attributes are the spec's (``specversion``, ``id``, ``source``, ``type``, ``subject``, ``time``,
 ``datacontenttype``, ``dataschema``) plus two extensions of ours: ``sender`` (RUC of the agency or exporter that
-publishes) and ``correlationid``. The case id is the ``subject`` and the Kafka key.
+publishes) and ``correlationid``; case events may also carry ``partitionkey`` (the CloudEvents partitioning
+extension), which must then equal the ``subject``. The case id is the ``subject`` and the Kafka key.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from gateway.events.common import Model, Ruc, xml_text
 
@@ -43,3 +45,18 @@ class CaseEventBase(CloudEvent):
     """An event from an agency back-end asking for a document to be filed."""
 
     sender: Ruc = Field(description="RUC of the agency or exporter that publishes the event.")
+    partitionkey: CaseId | None = Field(
+        None, description="CloudEvents partitioning extension: when sent, the case id (equal to subject)."
+    )
+
+    @field_validator("partitionkey")
+    @classmethod
+    def _partition_key_is_the_case(cls, value: str | None, info: ValidationInfo) -> str | None:
+        subject = info.data.get("subject")
+        if value is not None and subject is not None and value != subject:
+            raise PydanticCustomError(
+                "partition_key_mismatch",
+                "partitionkey {value} differs from subject {subject}",
+                {"value": value, "subject": subject},
+            )
+        return value

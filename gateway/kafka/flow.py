@@ -35,10 +35,12 @@ class OffsetTracker:
     def __init__(self) -> None:
         self._partitions: dict[Partition, _PartitionState] = {}
 
-    def started(self, partition: Partition, offset: int) -> None:
+    def started(self, partition: Partition, offset: int, *, last: int | None = None) -> None:
+        """``offset`` handed out; ``last``: it stands for the range up to ``last`` (records the client could not
+        read), which its outcome settles too."""
         state = self._partitions.setdefault(partition, _PartitionState())
         state.pending.add(offset)
-        state.next_offset = max(offset + 1, state.next_offset or 0)
+        state.next_offset = max((offset if last is None else last) + 1, state.next_offset or 0)
 
     def finished(self, partition: Partition, offset: int) -> None:
         state = self._partitions.get(partition)

@@ -5,8 +5,14 @@ Delivery is at-least-once and the gateway owns its commits. The subscriber's ack
 ``msg.ack()`` is never called: it would commit the consumer's whole position, past events still in flight.
 
     poll (FastStream batch handler) -> CaseScheduler (one case in order, cases in parallel)
-        -> Pipeline.process -> publish the outcome, confirmed -> OffsetTracker.finished
+        -> Pipeline.process -> records.encode -> publish the outcome, confirmed -> OffsetTracker.finished
     every commit interval: commit, per partition, the lowest offset whose outcome is not out yet
+
+Outcomes go through the gateway's own producer, not FastStream's publishers (declared for the AsyncAPI document
+only): those add headers of their own (a random ``correlation_id``, an empty ``content-type``) and take header values
+as text, while a dead letter must keep the original headers byte for byte. A batch the client cannot read (a codec,
+a corrupt batch) reaches the handler as one record standing for its offset range (``gateway.kafka.unreadable``) and
+becomes a dead letter like any other record; a partition that still does not move is reported as stalled.
 
 The handler never blocks: when ``max_in_flight`` events are in flight, or the circuit to customs is open, the
 assigned partitions are paused (the consumer keeps polling, so it stays in its group) and resumed later. On a
@@ -22,35 +28,33 @@ import gc
 import logging
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry.trace import SpanKind
 
 from gateway.circuit import CircuitBreaker, State
+from gateway.kafka import records, unreadable
 from gateway.kafka.flow import CaseScheduler, OffsetTracker, Partition
-from gateway.kafka.security import broker_security, check_connection, kafka_errors
+from gateway.kafka.headers import as_text
+from gateway.kafka.security import broker_security, check_connection, client_security, kafka_errors
+from gateway.kafka.stalls import StallWatch
 from gateway.kafka.topics import ensure_topics
 from gateway.logs import event_context
 from gateway.metrics import GatewayMetrics
 from gateway.ops import OpsServer
-from gateway.outcomes import Acknowledgment, DeadLetter, Outcome, Rejection
-from gateway.pipeline import InboundRecord, Pipeline
+from gateway.outcomes import Acknowledgment, DeadLetter, Rejection
+from gateway.pipeline import InboundRecord, Pipeline, Unreadable
 from gateway.ports import CustomsEndpoint
 from gateway.settings import Settings
 from gateway.tracing import current_trace_id, current_traceparent, extract, tracer
 
 log = logging.getLogger(__name__)
-
-CLOUDEVENTS_JSON = "application/cloudevents+json; charset=utf-8"
-REPLAY_COUNT = "ecuapass.replay.count"
-REPLAYED_FROM = "ecuapass.replayed.from"
-# Input headers carried onto the outcome: the trace context, and where and how often a dead letter was replayed.
-PASSED_HEADERS = frozenset({"traceparent", REPLAY_COUNT, REPLAYED_FROM})
 
 
 class Gateway:
@@ -75,14 +79,14 @@ class Gateway:
         self._paused: set[str] = set()  # why consumption is paused: "capacity", "circuit", "shutdown"
         self._accepting = True
         self._housekeeping: asyncio.Task[None] | None = None
+        self.stalls = StallWatch(processing.stall_after_s)
+        self._producer: AIOKafkaProducer | None = None
+        unreadable.install()
         self.broker = KafkaBroker(
             kafka.bootstrap_servers,
             client_id=kafka.client_id,
             security=broker_security(kafka),
             request_timeout_ms=kafka.request_timeout_ms,
-            max_request_size=kafka.max_message_bytes,
-            acks="all",
-            linger_ms=5,
             graceful_timeout=30.0,
             logger=logging.getLogger("gateway.broker"),  # FastStream's own logger prints to stdout, unformatted
             log_level=logging.DEBUG,  # FastStream logs every message at this level: keep it out of INFO
@@ -102,14 +106,15 @@ class Gateway:
             listener=_Rebalance(self),
             decoder=_undecoded,
             title="case-events",
-            description="Canonical régimen-51 case events (CloudEvents 1.0, structured JSON), keyed by case id.",
+            description="Canonical régimen-51 case events (CloudEvents 1.0, structured or binary content mode), keyed "
+            "by case id.",
         )
 
         async def handle(message: KafkaMessage) -> None:
             self._dispatch(message.raw_message)
 
         self.subscriber(handle)
-        # Declared for the AsyncAPI document (``contracts/asyncapi.yaml``); outcomes are published through them.
+        # Declared for the AsyncAPI document (``contracts/asyncapi.yaml``) only: outcomes go through ``_producer``.
         topics = settings.topics
         self.publishers = {
             topics.acks: self.broker.publisher(
@@ -142,8 +147,26 @@ class Gateway:
         await check_connection(self.settings.kafka)
         if self.settings.topics.create_missing:
             await ensure_topics(self.settings)
-        async with kafka_errors(self.settings.kafka):
-            await self.broker.start()
+        kafka = self.settings.kafka
+        producer = AIOKafkaProducer(
+            bootstrap_servers=kafka.bootstrap_servers,
+            client_id=kafka.client_id,
+            acks="all",
+            linger_ms=5,
+            max_request_size=kafka.max_message_bytes,
+            request_timeout_ms=kafka.request_timeout_ms,
+            compression_type=None if kafka.compression_type == "none" else kafka.compression_type,
+            **client_security(kafka),
+        )
+        async with kafka_errors(kafka):
+            await producer.start()
+        self._producer = producer  # before the first record can arrive
+        try:
+            async with kafka_errors(kafka):
+                await self.broker.start()
+        except BaseException:
+            await producer.stop()
+            raise
         self._housekeeping = asyncio.create_task(self._housekeep(), name="gateway-housekeeping")
         if self.settings.ops.enabled:
             self.ops = OpsServer(self, self.settings.ops.host, self.settings.ops.port)
@@ -187,6 +210,8 @@ class Gateway:
         except TimeoutError:
             log.warning("the last commit timed out: events finished since the one before will be delivered again")
         await self.broker.stop()
+        if self._producer is not None:
+            await self._producer.stop()
         await self._endpoint.aclose()
         if self.ops is not None:
             await self.ops.stop()
@@ -207,11 +232,13 @@ class Gateway:
 
     # -- events ---------------------------------------------------------------------------------------------
 
-    def _dispatch(self, records: Sequence[ConsumerRecord]) -> None:
+    def _dispatch(self, batch: Sequence[ConsumerRecord]) -> None:
         if not self._accepting:
             return  # neither tracked nor committed: delivered again after the restart
-        for record in records:
-            self.tracker.started((record.topic, record.partition), record.offset)
+        for record in batch:
+            bad = unreadable.unreadable(record)
+            last = bad.last_offset if bad is not None else None
+            self.tracker.started((record.topic, record.partition), record.offset, last=last)
             case = record.key if record.key is not None else (record.topic, record.partition, record.offset)
             self.scheduler.submit(case, partial(self._run, record))
         if self.scheduler.in_flight >= self.scheduler.max_in_flight:
@@ -223,46 +250,31 @@ class Gateway:
         attributes = {"messaging.system": "kafka", "messaging.destination.name": record.topic}
         with (
             tracer.start_as_current_span(
-                "consume", context=extract(inbound.headers), kind=SpanKind.CONSUMER, attributes=attributes
+                "consume", context=extract(as_text(inbound.headers)), kind=SpanKind.CONSUMER, attributes=attributes
             ),
             event_context(case_id=case, trace_id=current_trace_id()),
         ):
             outcome = await self._pipeline.process(inbound)
-            topic, value, key, headers = self._message(record, outcome)
             with tracer.start_as_current_span("publish", kind=SpanKind.PRODUCER):
-                if traceparent := current_traceparent():
-                    headers["traceparent"] = traceparent
-                while True:
-                    try:
-                        await self.publishers[topic].publish(value, key=key, headers=headers)
-                        break
-                    except Exception:  # the outcome must be out before the offset is committed: keep trying
-                        log.exception("could not publish an outcome to %s; trying again", topic)
-                        await asyncio.sleep(self.settings.processing.publish_retry_s)
+                out = records.encode(
+                    outcome, inbound, self.settings.topics, now=datetime.now(UTC), traceparent=current_traceparent()
+                )
+                await self._publish(out)
             self.tracker.finished((record.topic, record.partition), record.offset)
             event_type = outcome.event_type if isinstance(outcome, DeadLetter) else outcome.data.answered_event_type
             latency = time.time() - record.timestamp / 1000 if record.timestamp and record.timestamp > 0 else None
             self.metrics.record_outcome(event_type or "", outcome, latency)
 
-    def _message(self, record: ConsumerRecord, outcome: Outcome) -> tuple[str, bytes, bytes | None, dict[str, str]]:
-        topics = self.settings.topics
-        headers = {k: v for k, v in _headers(record).items() if k in PASSED_HEADERS}
-        if isinstance(outcome, DeadLetter):
-            now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            headers |= outcome.headers | {
-                "dlq.reason": outcome.reason,
-                "dlq.error.class": outcome.error_class,
-                "dlq.detail": outcome.detail,
-                "dlq.attempts": str(outcome.attempts),
-                "dlq.first.failure": outcome.first_failure.isoformat(),
-                "dlq.last.failure": now,
-            }
-            if outcome.key is not None:
-                headers["dlq.original.key"] = outcome.key.decode("utf-8", "replace")
-            return topics.dlq, outcome.value, outcome.key, headers
-        topic = topics.acks if isinstance(outcome, Acknowledgment) else topics.rejections
-        headers["content-type"] = CLOUDEVENTS_JSON
-        return topic, outcome.model_dump_json().encode(), outcome.subject.encode(), headers
+    async def _publish(self, out: records.OutboundRecord) -> None:
+        """Until the broker confirms: the outcome must be out before the offset is committed."""
+        assert self._producer is not None, "records are consumed only once the producer has started"
+        while True:
+            try:
+                await self._producer.send_and_wait(out.topic, out.value, key=out.key, headers=out.headers)
+                return
+            except Exception:
+                log.exception("could not publish an outcome to %s; trying again", out.topic)
+                await asyncio.sleep(self.settings.processing.publish_retry_s)
 
     # -- commits, pausing -----------------------------------------------------------------------------------
 
@@ -294,10 +306,16 @@ class Gateway:
         consumer = self.subscriber.consumer
         if consumer is None:
             return
-        for tp in consumer.assignment():
+        assignment = consumer.assignment()
+        for tp in assignment:
             highwater = consumer.highwater(tp)
+            position = await consumer.position(tp)
             if highwater is not None:
-                self.metrics.consumer_lag.labels(str(tp.partition)).set(max(0, highwater - await consumer.position(tp)))
+                self.metrics.consumer_lag.labels(str(tp.partition)).set(max(0, highwater - position))
+            self.stalls.observe((tp.topic, tp.partition), position, highwater, paused=bool(self._paused))
+        stalled = self.stalls.stalled()
+        for tp in assignment:
+            self.metrics.partition_stalled.labels(str(tp.partition)).set(stalled.get((tp.topic, tp.partition), 0.0))
 
     # -- health ---------------------------------------------------------------------------------------------
 
@@ -312,10 +330,12 @@ class Gateway:
         return running and time.monotonic() - self._last_beat < stale_after
 
     async def readiness(self) -> dict[str, bool]:
-        """Ready to take work: the broker answers, partitions are assigned, the circuit to customs is not open."""
+        """Ready to take work: the broker answers, partitions are assigned and moving, the circuit to customs is
+        not open."""
         return {
             "broker": await self.broker.ping(timeout=2.0),
             "partitions_assigned": bool(self.assigned_partitions()),
+            "partitions_moving": not self.stalls.stalled(),
             "customs_circuit_closed": self.breaker is None or self.breaker.state != "open",
             "accepting": self._accepting,
         }
@@ -355,6 +375,7 @@ class Gateway:
             await asyncio.sleep(0.05)
         await self.commit(revoked)
         self.tracker.forget(revoked)
+        self.stalls.forget(revoked)
 
     async def _partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         consumer = self.subscriber.consumer
@@ -392,15 +413,21 @@ async def _undecoded(message: Any) -> None:
     return None
 
 
-def _headers(record: ConsumerRecord) -> dict[str, str]:
-    return {key: value.decode("utf-8", "replace") for key, value in (record.headers or ())}
-
-
 def _inbound(record: ConsumerRecord, maybe_redelivered: bool) -> InboundRecord:
+    bad = unreadable.unreadable(record)
+    if bad is not None:
+        return InboundRecord(
+            value=b"",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            last_offset=bad.last_offset,
+            unreadable=Unreadable(bad.error_class, bad.detail),
+        )
     return InboundRecord(
         value=record.value or b"",
         key=record.key,
-        headers=_headers(record),
+        headers=tuple(record.headers or ()),
         topic=record.topic,
         partition=record.partition,
         offset=record.offset,

@@ -39,7 +39,7 @@ def _pipeline(endpoint: object) -> Pipeline:
 
 
 def _record(example: Example) -> InboundRecord:
-    return InboundRecord(example.payload(), example.key(), {}, "in", 3, 42)
+    return InboundRecord(example.payload(), example.key(), (), "in", 3, 42)
 
 
 @pytest.mark.parametrize("example", example_params("accepted"))
@@ -69,7 +69,6 @@ async def test_undecodable_records_become_dead_letters(example: Example) -> None
     assert isinstance(outcome, DeadLetter)
     assert outcome.reason in example.codes
     assert outcome.value == example.payload()
-    assert outcome.headers["dlq.original.offset"] == "42"
 
 
 async def test_customs_rejection_names_the_event_field(example_by_name: dict[str, Example]) -> None:
