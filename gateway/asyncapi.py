@@ -94,10 +94,10 @@ Delivery semantics:
   events and outcomes stay in one partition and in order. Different cases are processed concurrently.
 - **Partitioner**: outcomes are keyed by case id and partitioned with the Java client's murmur2 of the key. Publishers
   on librdkafka (confluent-kafka, node-rdkafka, …) set `partitioner=murmur2_random` to partition their events the
-  same way; its default (`consistent_random`, CRC32) keeps a case in one partition too, but not in the same one.
-- **Outcomes are structured CloudEvents**, whatever the event's content mode. Their only headers are
-  `{CONTENT_TYPE}`, and the `{TRACEPARENT}` and replay headers (`{REPLAY_COUNT}`, `{REPLAYED_FROM}`) of the record
-  answered; no `{_FRAMEWORK_CORRELATION_ID}` header is written: the correlation id is the payload's `{_CORRELATIONID}`.
+  same way; their default (`consistent_random`, CRC32) keeps a case in one partition too, but not the Java one.
+- **Outcomes are structured CloudEvents**, whatever the event's content mode. Their only headers are `{CONTENT_TYPE}`,
+  `{TRACEPARENT}` and the replay headers of the event (`{REPLAY_COUNT}`, `{REPLAYED_FROM}`); no
+  `{_FRAMEWORK_CORRELATION_ID}` header is written: the correlation id is the payload's `{_CORRELATIONID}`.
 - **Dead letters** keep the original key, value and headers (byte for byte, in order) and add `{DLQ_PREFIX}*` headers
   saying why and where from. `ecuapass-gateway dlq replay` publishes them again, and copies those replayed too often
   to the quarantine channel instead.
@@ -276,6 +276,7 @@ _COORDINATES = {"type": "string", "pattern": "^.+:[0-9]+:[0-9]+$"}  # topic:part
 _NUMBER = {"type": "string", "pattern": "^[0-9]+$"}
 _TIME = {"type": "string", "format": "date-time"}  # RFC 3339, UTC, milliseconds (headers.timestamp)
 _HEADER_FORMS: dict[str, dict[str, Any]] = {
+    TRACEPARENT: {"type": "string", "examples": ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]},
     REPLAY_COUNT: {"type": "string", "pattern": "^[1-9][0-9]*$"},
     REPLAYED_FROM: _COORDINATES,
     DLQ_QUARANTINED_FROM: _COORDINATES,
@@ -292,7 +293,8 @@ _HEADER_TEXTS: dict[str, str] = {
     f"Dead letters: the original record's, `{OCTET_STREAM}` when it had none.",
     TRACEPARENT: "W3C trace context, `<version>-<trace-id>-<parent-id>-<flags>` (https://www.w3.org/TR/trace-context/)"
     ". On a case event, the publisher's: the gateway's spans join that trace. On an acknowledgment or a rejection, the "
-    "gateway's span that published it. On a dead letter, the original record's, as it was.",
+    "context of the gateway's processing (the event's own when the gateway traces nothing). On a dead letter, the "
+    "original record's, or the processing's when it had none.",
     REPLAY_COUNT: "How often `ecuapass-gateway dlq replay` published this record again (absent before the first "
     "replay). Copied from a case event onto its outcome, so that a dead letter counts its replays.",
     REPLAYED_FROM: "The dead letter this record was replayed from, as `topic:partition:offset` (absent before the "
@@ -305,7 +307,6 @@ _ATTRIBUTE_TEXTS = {
     "type": "Which case event this is, and so which e-document is filed.",
     "dataschema": "The schema of `data`; each `type` has its own.",
 }
-_TRACEPARENT_EXAMPLE = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
 class _Headers:
@@ -317,8 +318,8 @@ class _Headers:
         required = set.intersection(*(set(event["required"]) for event in events))
         self.forms: dict[str, dict[str, Any]] = dict(_HEADER_FORMS)
         self.texts: dict[str, str] = dict(_HEADER_TEXTS)
-        self.forms[TRACEPARENT] = {"type": "string", "examples": [_TRACEPARENT_EXAMPLE]}
         self.attributes: list[str] = []  # binary mode's ce_* headers
+        self.binary_content_type: dict[str, Any] = {}  # the form of datacontenttype, which is content-type
         self.required_in_binary_mode: list[str] = []
         for attribute in attributes:
             form = _merged([_as_header(event["properties"][attribute]) for event in events], attribute)
@@ -361,9 +362,8 @@ def _as_header(schema: Mapping[str, Any]) -> dict[str, Any]:
     """An attribute's JSON Schema as a header's: text, never null, no title or default."""
     options = [option for option in schema.get("anyOf", [schema]) if option.get("type") != "null"]
     (option,) = options
-    form = {key: value for key, value in (schema | option).items() if key not in {"anyOf", "title", "default"}}
-    form.pop("description", None)
-    return {"type": "string"} | form
+    dropped = {"anyOf", "title", "default", "description"}  # the description is the header's own
+    return {"type": "string"} | {key: value for key, value in (schema | option).items() if key not in dropped}
 
 
 def _merged(forms: list[dict[str, Any]], attribute: str) -> dict[str, Any]:
@@ -469,9 +469,8 @@ def _describe_cloudevent_outcome(doc: dict[str, Any], channel: dict[str, Any], h
         message["summary"] = "An outcome (CloudEvents 1.0, structured mode); its `id` is derived from the event."
         message["contentType"] = _CLOUDEVENTS_MEDIA_TYPE
         message["headers"] = headers.schema(
-            f"Exactly these: no other header is written, in particular no `{_FRAMEWORK_CORRELATION_ID}` "
-            f"(the correlation id is the payload's `{_CORRELATIONID}`). The {TRACEPARENT} and replay headers are "
-            "the record answered's, when it had them.",
+            f"No other header is written, in particular no `{_FRAMEWORK_CORRELATION_ID}` (the correlation id is "
+            f"the payload's `{_CORRELATIONID}`). The replay headers are the event's, when it had them.",
             [CONTENT_TYPE, *PASSED],
             required=[CONTENT_TYPE],
             others=False,
@@ -486,8 +485,9 @@ def _describe_cloudevent_outcome(doc: dict[str, Any], channel: dict[str, Any], h
 
 _LETTER_HEADERS = (
     f"Every header of the original record, byte for byte and in order (binary mode's `{CE_PREFIX}*` headers, "
-    f"`{TRACEPARENT}` and the replay headers among them), then the `{DLQ_PREFIX}*` headers; `{CONTENT_TYPE}` is the "
-    f"original's, or `{OCTET_STREAM}` added when it had none."
+    f"`{TRACEPARENT}` and the replay headers among them) but `{DLQ_PREFIX}*` headers a producer set; then "
+    f"`{CONTENT_TYPE}: {OCTET_STREAM}` and the processing's `{TRACEPARENT}` when the original had none; then the "
+    f"gateway's `{DLQ_PREFIX}*` headers."
 )
 _LETTER_VALUE = (
     "The original record's value, byte for byte; only its first 4 KiB for reason `too_large`; empty for reason "

@@ -78,6 +78,13 @@ class GatewayMetrics:
             ["partition"],
             registry=r,
         )
+        self.partition_stalled = Gauge(
+            f"{PREFIX}_partition_stalled_seconds",
+            "How long a partition's position has not moved while records wait behind it (0: moving, caught up or "
+            "paused on purpose).",
+            ["partition"],
+            registry=r,
+        )
         self.paused = Gauge(
             f"{PREFIX}_consumption_paused", "1 while consumption is paused (backpressure, circuit).", registry=r
         )

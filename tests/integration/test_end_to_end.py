@@ -90,7 +90,11 @@ async def test_malformed_record_goes_to_the_dlq_with_its_origin(gateway: Gateway
     assert headers["dlq.original.partition"] == str(meta.partition)
     assert headers["dlq.original.offset"] == str(meta.offset)
     assert headers["dlq.original.key"] == "CASE-BROKEN"
-    assert headers["traceparent"].startswith("00-111")
+    assert headers["traceparent"].startswith("00-111")  # the original's, kept as it was
+    assert headers["content-type"] == "application/octet-stream"  # the original had none
+    assert "correlation_id" not in headers
+    for name in ("dlq.first.failure", "dlq.last.failure"):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", headers[name]), headers[name]
 
 
 async def test_offsets_are_committed_once_outcomes_are_out(
@@ -128,6 +132,7 @@ async def test_outcomes_are_keyed_by_case_and_typed_as_cloudevents(
     received = (await exchange(settings, [case], timeout_s=20))[case]
     assert received is not None
     assert received.headers["content-type"].startswith("application/cloudevents+json")
+    assert set(received.headers) <= {"content-type", "traceparent"}  # no framework header (no correlation_id)
     body = json.loads(received.value)
     assert body["specversion"] == "1.0" and body["subject"] == "CASE-2026-0202"
     assert body["data"]["answered_event_id"] == case.event_id()

@@ -11,6 +11,7 @@ import pytest
 from adapters.fake_customs_endpoint import FakeCustomsEndpoint
 from gateway import documents, gateway_codes
 from gateway.events import decode
+from gateway.kafka.headers import encoded
 from gateway.outcomes import Acknowledgment, DeadLetter, Rejection
 from gateway.pipeline import MAX_KEY_BYTES, TOO_LARGE_KEPT_BYTES, InboundRecord, Pipeline
 from gateway.settings import ProcessingSettings, Settings
@@ -32,7 +33,7 @@ def test_the_corpus_covers_every_outcome() -> None:
 async def test_each_case_gets_the_outcome_its_name_says(case: HostileCase) -> None:
     pipeline = Pipeline(FakeCustomsEndpoint(), source="urn:test", max_event_bytes=SETTINGS.processing.max_event_bytes)
     outcome = await pipeline.process(
-        InboundRecord(case.value, case.key, case.headers, topic="in", partition=0, offset=7)
+        InboundRecord(case.value, case.key, encoded(case.headers.items()), topic="in", partition=0, offset=7)
     )
     if case.outcome == "dead-letter":
         assert isinstance(outcome, DeadLetter), outcome
