@@ -52,6 +52,7 @@ from gateway.kafka.headers import (
     DLQ_ORIGINAL_PARTITION,
     DLQ_PREFIX,
     DLQ_QUARANTINED_FROM,
+    JSON,
     OCTET_STREAM,
     PASSED,
     REPLAY_COUNT,
@@ -439,7 +440,7 @@ def _describe_input(doc: dict[str, Any], channel: dict[str, Any], headers: _Head
         f"and the value, and applies the same rules and outcomes to it: a missing or bad attribute header makes the "
         f"record a dead letter (`not_a_cloudevent`) or a rejection, as the attribute would in structured mode; a "
         f"value that is not JSON makes it a dead letter (`not_json`).",
-        "contentType": headers.binary_content_type["const"],
+        "contentType": JSON,
         "headers": headers.schema(
             f"Attributes as `{CE_PREFIX}<attribute>` headers (`{_DATACONTENTTYPE}` as `{CONTENT_TYPE}`), each at "
             "most once; any other header is ignored.",
@@ -547,7 +548,9 @@ def _add_quarantine(doc: dict[str, Any], topic: str, headers: _Headers, payload:
         "summary": "A dead letter set aside: its key, value and headers, and where it was.",
         "contentType": OCTET_STREAM,
         "headers": _letter_headers(
-            headers, f"The dead letter's headers, then `{DLQ_QUARANTINED_FROM}`.", [DLQ_QUARANTINED_FROM]
+            headers,
+            f"The dead letter's headers, byte for byte and in order, then `{DLQ_QUARANTINED_FROM}`.",
+            [DLQ_QUARANTINED_FROM],
         ),
         "payload": {"$ref": payload},
         "bindings": _kafka(_LETTER_KEY),

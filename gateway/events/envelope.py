@@ -24,6 +24,8 @@ SourceUri = Annotated[
     str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f\s]+$"), AfterValidator(xml_text)
 ]
 
+JsonContentType = Annotated[str, StringConstraints(pattern=r"^application/json(; ?charset=(utf|UTF)-8)?$")]
+
 SCHEMA_PREFIX = "urn:ecuapass-gateway:schema:"
 
 
@@ -45,6 +47,10 @@ class CaseEventBase(CloudEvent):
     """An event from an agency back-end asking for a document to be filed."""
 
     sender: Ruc = Field(description="RUC of the agency or exporter that publishes the event.")
+    # Binary-mode producers send their Kafka content-type here, often with the charset: JSON is UTF-8 anyway.
+    datacontenttype: JsonContentType = Field(  # type: ignore[assignment]  # wider than the outcomes' Literal
+        "application/json", description="Media type of data: application/json (a UTF-8 charset parameter allowed)."
+    )
     partitionkey: CaseId | None = Field(
         None, description="CloudEvents partitioning extension: when sent, the case id (equal to subject)."
     )

@@ -29,6 +29,7 @@ CONTENT_TYPE = "content-type"
 CLOUDEVENTS_JSON = "application/cloudevents+json; charset=utf-8"
 CLOUDEVENTS_MEDIA_TYPE = "application/cloudevents"  # any structured format: +json, +avro…
 OCTET_STREAM = "application/octet-stream"
+JSON = "application/json"  # the data of a binary-mode case event
 TRACEPARENT = "traceparent"
 
 # CloudEvents binary content mode: attribute ``x`` travels as header ``ce_x``.

@@ -155,3 +155,14 @@ async def test_partitionkey_must_be_the_case(example_by_name: dict[str, Example]
 def test_the_binding_raises_only_undecodable_event() -> None:
     with pytest.raises(UndecodableEvent):
         binding.structured(b"{}", [("ce_specversion", b"\x80")])
+
+
+@pytest.mark.parametrize("content_type", [b"application/json", b"application/json; charset=utf-8", None])
+async def test_json_data_may_name_its_charset_or_no_content_type(
+    example_by_name: dict[str, Example], content_type: bytes | None
+) -> None:
+    value, headers = binary_twin(example_by_name["authorization-request/accepted/minimal"].payload())
+    headers = [(k, v) for k, v in headers if k != "content-type"]
+    if content_type is not None:
+        headers.append(("content-type", content_type))
+    assert isinstance(await process(value, headers), Acknowledgment)

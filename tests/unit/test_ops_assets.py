@@ -205,6 +205,7 @@ def test_dashboard_covers_what_ops_look_at() -> None:
         "ecuapass_gateway_circuit_state",
         "ecuapass_gateway_consumption_paused",
         "ecuapass_gateway_consumer_lag_records",
+        "ecuapass_gateway_partition_stalled_seconds",
         "ecuapass_gateway_endpoint_request_duration_seconds_bucket",
         "ecuapass_gateway_end_to_end_latency_seconds_bucket",
         "ecuapass_gateway_filing_retries_total",
@@ -219,6 +220,7 @@ def test_alert_rules_are_complete() -> None:
     rules = alert_rules()
     assert {rule["alert"] for rule in rules} == {
         "EcuapassGatewayStalled",
+        "EcuapassGatewayPartitionStalled",
         "EcuapassGatewayRejectionRateHigh",
         "EcuapassGatewayDown",
         "EcuapassGatewaySigningCertificateExpiring",

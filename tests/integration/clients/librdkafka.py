@@ -28,11 +28,16 @@ PRODUCER_SETTINGS = {
 
 
 def _produce(settings: Settings, topic: str, records: Sequence[Record], codec: str) -> dict[str, int]:
+    failures: list[KafkaError] = []  # delivery failures, and client errors (a refused InitProducerId is fatal)
     producer = Producer(
-        {"bootstrap.servers": settings.kafka.bootstrap_servers, "compression.type": codec, **PRODUCER_SETTINGS}
+        {
+            "bootstrap.servers": settings.kafka.bootstrap_servers,
+            "compression.type": codec,
+            "error_cb": failures.append,
+            **PRODUCER_SETTINGS,
+        }
     )
     partitions: dict[str, int] = {}
-    failures: list[KafkaError] = []
 
     def delivered(error: KafkaError | None, message: Message) -> None:
         if error is not None:
