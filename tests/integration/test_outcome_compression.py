@@ -1,0 +1,93 @@
+"""Every codec on input, whatever the gateway's own compression; outcomes compressed as GATEWAY_KAFKA__COMPRESSION_TYPE
+says, read back through the batches the broker really stores."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.consumer import fetcher
+
+from gateway.bootstrap import build_gateway
+from gateway.devstack.demo import OutcomeReader
+from gateway.examples import Example
+from gateway.kafka import unreadable
+from gateway.kafka.topics import ensure_topics
+from gateway.settings import KafkaSettings, Settings
+from tests.integration.conftest import authorization_events, make_settings
+
+CODECS = ("gzip", "snappy", "lz4", "zstd")
+CODEC_IDS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}  # the batch attributes' low bits
+
+
+@pytest.fixture
+def batch_codecs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """(topic, codec id) of every record batch any consumer of this process fetches."""
+    seen: list[tuple[str, int]] = []
+    unreadable.install()  # as the gateway does: recording on top of it, not replaced by it
+    current = fetcher.PartitionRecords
+
+    class Recording(current):  # type: ignore[misc, valid-type]
+        def __init__(self, tp: Any, records: Any, *args: Any, **kwargs: Any) -> None:
+            next_batch = records.next_batch
+
+            def recorded() -> Any:
+                batch = next_batch()
+                if batch is not None:
+                    seen.append((tp.topic, batch.compression_type))
+                return batch
+
+            records.next_batch = recorded
+            super().__init__(tp, records, *args, **kwargs)
+
+    monkeypatch.setattr(fetcher, "PartitionRecords", Recording)
+    return seen
+
+
+@pytest.mark.parametrize("outcome_codec", ["none", "lz4"])
+async def test_every_input_codec_is_read_and_outcomes_use_the_configured_one(
+    broker: Any,
+    mock_endpoint: Any,
+    example_by_name: dict[str, Example],
+    outcome_codec: str,
+    batch_codecs: list[tuple[str, int]],
+) -> None:
+    base = make_settings(broker.bootstrap_servers, mock_endpoint.url)
+    kafka = base.kafka.model_dump() | {"compression_type": outcome_codec}
+    settings = Settings(**(base.model_dump() | {"kafka": KafkaSettings(**kafka)}))
+    await ensure_topics(settings)
+    template = example_by_name["authorization-request/accepted/minimal"].payload()
+    events = {codec: authorization_events(template, 3, 1, f"{codec}-{outcome_codec}") for codec in CODECS}
+    gateway = build_gateway(settings)
+    await gateway.start()
+    await gateway.wait_assigned()
+    reader = OutcomeReader(settings)
+    await reader.start(from_beginning=True)
+    try:
+        for codec, batch in events.items():
+            producer = AIOKafkaProducer(
+                bootstrap_servers=settings.kafka.bootstrap_servers, compression_type=codec, linger_ms=20
+            )
+            await producer.start()
+            try:
+                for key, value, _ in batch:
+                    await producer.send(settings.topics.input, value, key=key)
+                await producer.flush()
+            finally:
+                await producer.stop()
+        expected = {event_id for batch in events.values() for _, _, event_id in batch}
+        answered: dict[str, str] = {}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and set(answered) != expected:
+            for received in await reader.read():
+                answered[str(received.body()["data"]["answered_event_id"])] = received.kind  # type: ignore[index]
+    finally:
+        await reader.stop()
+        await gateway.stop()
+    assert answered == dict.fromkeys(expected, "accepted")
+    input_codecs = {codec for topic, codec in batch_codecs if topic == settings.topics.input}
+    assert input_codecs == {CODEC_IDS[codec] for codec in CODECS}  # the gateway read each codec's batches
+    outcome_codecs = {codec for topic, codec in batch_codecs if topic == settings.topics.acks}
+    assert outcome_codecs == {CODEC_IDS[outcome_codec]}
