@@ -40,6 +40,8 @@ HEADER_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 FOREIGN_HEADERS: list[tuple[str, bytes | None]] = [("x-agency-run", b"erp-2026-12-04/42"), ("x-agency-empty", b"")]
 # ... whatever they hold: Kafka header values are bytes, or null.
 UNREADABLE_HEADERS: list[tuple[str, bytes | None]] = [
+    ("x-agency-blob", b"\xff\xfe\x00 not UTF-8 \xc3\x28"),
+    ("x-agency-null", None),
     *FOREIGN_HEADERS,
 ]
 
