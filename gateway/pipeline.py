@@ -66,11 +66,11 @@ class InboundRecord:
     maybe_redelivered: bool = False  # consumed again after a crash or rebalance: it may have been filed already
     # Records the client could not read at all stand for their offset range (offset to last_offset), with the error.
     last_offset: int | None = None
-    unreadable: Unreadable | None = None
+    unreadable: ReadFailure | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class Unreadable:
+class ReadFailure:
     """Why the records of a range could not be read (a codec, a corrupt batch): the client's error."""
 
     error_class: str

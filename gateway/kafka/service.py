@@ -49,7 +49,7 @@ from gateway.logs import event_context
 from gateway.metrics import GatewayMetrics
 from gateway.ops import OpsServer
 from gateway.outcomes import Acknowledgment, DeadLetter, Rejection
-from gateway.pipeline import InboundRecord, Pipeline, Unreadable
+from gateway.pipeline import InboundRecord, Pipeline, ReadFailure
 from gateway.ports import CustomsEndpoint
 from gateway.settings import Settings
 from gateway.tracing import current_trace_id, current_traceparent, extract, tracer
@@ -422,7 +422,7 @@ def _inbound(record: ConsumerRecord, maybe_redelivered: bool) -> InboundRecord:
             partition=record.partition,
             offset=record.offset,
             last_offset=bad.last_offset,
-            unreadable=Unreadable(bad.error_class, bad.detail),
+            unreadable=ReadFailure(bad.error_class, bad.detail),
         )
     return InboundRecord(
         value=record.value or b"",

@@ -11,7 +11,7 @@ from gateway.examples import Example
 from gateway.kafka import headers as h
 from gateway.kafka.records import encode
 from gateway.outcomes import DeadLetter
-from gateway.pipeline import InboundRecord, Pipeline, Unreadable
+from gateway.pipeline import InboundRecord, Pipeline, ReadFailure
 from gateway.settings import Settings, TopicSettings
 
 TOPICS = TopicSettings()
@@ -86,7 +86,7 @@ def test_dead_letters_use_one_time_format_and_a_real_content_type() -> None:
 
 async def test_an_unreadable_range_is_one_empty_letter_naming_its_offsets() -> None:
     inbound = InboundRecord(
-        b"", None, (), "in", 1, 100, last_offset=104, unreadable=Unreadable("UnsupportedCodecError", "no codec 5")
+        b"", None, (), "in", 1, 100, last_offset=104, unreadable=ReadFailure("UnsupportedCodecError", "no codec 5")
     )
     letter = await _outcome(inbound)
     assert isinstance(letter, DeadLetter)
