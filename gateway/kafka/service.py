@@ -36,6 +36,8 @@ from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.message import FAKE_CONSUMER
+from faststream.kafka.message import KafkaMessage as PolledRecords
 from opentelemetry.trace import SpanKind
 
 from gateway.circuit import CircuitBreaker, State
@@ -104,6 +106,7 @@ class Gateway:
             fetch_max_wait_ms=kafka.fetch_max_wait_ms,
             max_partition_fetch_bytes=max(1_048_576, processing.max_event_bytes * 2),
             listener=_Rebalance(self),
+            parser=_unparsed,
             decoder=_undecoded,
             title="case-events",
             description="Canonical régimen-51 case events (CloudEvents 1.0, structured or binary content mode), keyed "
@@ -406,8 +409,21 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._gateway._partitions_assigned(set(assigned))
 
 
+async def _unparsed(records: tuple[ConsumerRecord, ...]) -> PolledRecords:
+    """The poll as it came. FastStream's own batch parser decodes every header value of every record as strict UTF-8:
+    one header that is not UTF-8, or has no value (Kafka allows both), would fail the whole poll before the gateway
+    saw it — the records of every partition in it lost, not dead-lettered. Headers are the pipeline's to read."""
+    first, last = records[0], records[-1]
+    return PolledRecords(
+        raw_message=records,
+        body=b"",
+        message_id=f"{first.offset}-{last.offset}-{first.timestamp}",
+        consumer=FAKE_CONSUMER,  # the gateway commits itself; FastStream never acknowledges (AckPolicy.MANUAL)
+    )
+
+
 async def _undecoded(message: Any) -> None:
-    """The handler reads the raw records; FastStream must not parse them first. It would JSON-decode every body
+    """The handler reads the raw records; FastStream must not decode them first. It would JSON-decode every body
     of the poll, and one record that breaks ``json.loads`` (5000 levels deep, or not JSON under a JSON
     content-type header) would fail the whole poll before the gateway saw it: records lost, not dead-lettered."""
     return None

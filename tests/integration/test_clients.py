@@ -7,6 +7,8 @@ The drivers are in ``tests/integration/clients/``; the README's "Clients" sectio
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import httpx
 import pytest
 
 from adapters.ecuapass_mock.server import MockServer
+from gateway.bootstrap import build_gateway
 from gateway.dlq import Selection, replay
 from gateway.examples import Example
 from gateway.kafka import headers as h
@@ -23,6 +26,7 @@ from tests.integration.clients import kafkajs, librdkafka
 from tests.integration.clients.batches import stored_codecs
 from tests.integration.clients.records import (
     MODES,
+    Mode,
     Received,
     Record,
     answers,
@@ -46,6 +50,21 @@ UNREADABLE_HEADERS: list[tuple[str, bytes | None]] = [
 ]
 
 
+@asynccontextmanager
+async def _gateway(settings: Settings, outcome_codec: str) -> AsyncIterator[Settings]:
+    """A gateway on the test's topics whose outcomes are compressed with ``outcome_codec``; its settings."""
+    compressed = settings.model_copy(
+        update={"kafka": settings.kafka.model_copy(update={"compression_type": outcome_codec})}
+    )
+    running = build_gateway(compressed)
+    await running.start()
+    await running.wait_assigned()
+    try:
+        yield compressed
+    finally:
+        await running.stop()
+
+
 def _one_each(records: list[Record], outcomes: list[Received]) -> dict[str, Received]:
     """The single acknowledgment or rejection of each record, checked as a record and through the SDK."""
     found = answers(outcomes)
@@ -60,7 +79,7 @@ def _one_each(records: list[Record], outcomes: list[Received]) -> dict[str, Rece
 
 
 async def _outcomes(
-    consumer: librdkafka.OutcomeConsumer, settings: Settings, records: list[Record], letters: int = 0
+    consumer: librdkafka.TopicReader, settings: Settings, records: list[Record], letters: int = 0
 ) -> list[Received]:
     """The acknowledgments and rejections read once every record has one; ``letters``: dead letters read so far."""
     ids = {r.event_id for r in records}
@@ -71,25 +90,28 @@ async def _outcomes(
 
 
 async def test_librdkafka_in_every_codec_idempotent_gets_one_outcome_each_on_the_input_partition(
-    gateway: Gateway, settings: Settings, example_by_name: dict[str, Example]
+    settings: Settings, example_by_name: dict[str, Example]
 ) -> None:
     records = [
         record(variant(example_by_name[ACCEPTED], f"{codec}{n}"), "structured", codec)
         for codec in librdkafka.CODECS
         for n in range(2)
     ]
-    consumer = librdkafka.OutcomeConsumer(settings, group=True)  # as an integrator's service reads: in a group
-    try:
-        partitions = await librdkafka.produce(settings, records)
-        outcomes = _one_each(records, await _outcomes(consumer, settings, records))
-    finally:
-        await consumer.close()
+    async with _gateway(settings, "zstd"):
+        reader = librdkafka.TopicReader(settings, group=True)  # as an integrator's service reads: in a group
+        try:
+            partitions = await librdkafka.produce(settings, records)
+            outcomes = _one_each(records, await _outcomes(reader, settings, records))
+        finally:
+            await reader.close()
     assert {event_id: outcome.kind for event_id, outcome in outcomes.items()} == dict.fromkeys(partitions, "accepted")
-    assert await stored_codecs(settings, settings.topics.input) == set(librdkafka.CODECS)  # really compressed
     # murmur2_random is the Java client's murmur2: the outcome lands on the partition number of its event.
     assert {event_id: outcome.partition for event_id, outcome in outcomes.items()} == partitions
     for r in records:
         assert outcomes[r.event_id].key == r.key
+    # The records really travelled in each codec, and the outcomes in the gateway's.
+    assert await stored_codecs(settings, settings.topics.input) == set(librdkafka.CODECS)
+    assert await stored_codecs(settings, settings.topics.acks) == {"zstd"}
 
 
 async def test_binary_mode_gets_the_outcome_and_codes_of_its_structured_twin(
@@ -100,7 +122,7 @@ async def test_binary_mode_gets_the_outcome_and_codes_of_its_structured_twin(
         for tag, name in (("a", ACCEPTED), ("r", REJECTED), ("i", INVALID))
     }
     records = [r for group in twins.values() for r in group]
-    consumer = librdkafka.OutcomeConsumer(settings)
+    consumer = librdkafka.TopicReader(settings)
     try:
         partitions = await librdkafka.produce(settings, records)
         outcomes = _one_each(records, await _outcomes(consumer, settings, records))
@@ -131,7 +153,7 @@ async def _set_faults(mock: MockServer, **faults: float) -> None:
         (await client.put("/admin/faults", json=faults)).raise_for_status()
 
 
-async def _dead_letters(consumer: librdkafka.OutcomeConsumer, settings: Settings, count: int) -> dict[str, Received]:
+async def _dead_letters(consumer: librdkafka.TopicReader, settings: Settings, count: int) -> dict[str, Received]:
     """The dead letters read, by the ``ce_id`` header of the binary-mode record they keep."""
     dlq = settings.topics.dlq
     await consumer.until(lambda got: len([r for r in got if r.topic == dlq]) >= count, timeout_s=15)
@@ -161,7 +183,7 @@ async def test_binary_dead_letters_keep_every_header_byte_for_byte(
     )
     # A record with no content-type at all: its letter gets one, application/octet-stream.
     bare = Record(variant(example_by_name[ACCEPTED], "bare"), "structured", b"\x00\x01 not an event")
-    consumer = librdkafka.OutcomeConsumer(settings)
+    consumer = librdkafka.TopicReader(settings)
     try:
         await librdkafka.produce(settings, [unknown, not_json, bare])
         letters = await _dead_letters(consumer, settings, 3)
@@ -178,7 +200,7 @@ async def test_a_binary_dead_letter_replays_into_an_acknowledgment_once_customs_
 ) -> None:
     unfiled = record(variant(example_by_name[ACCEPTED], "down"), "binary", extra=FOREIGN_HEADERS)
     await _set_faults(mock_endpoint, error_rate=1.0)  # customs answers 503: 3 attempts, then a dead letter
-    consumer = librdkafka.OutcomeConsumer(settings)
+    consumer = librdkafka.TopicReader(settings)
     try:
         await librdkafka.produce(settings, [unfiled])
         letters = await _dead_letters(consumer, settings, 1)
@@ -195,7 +217,7 @@ async def test_a_binary_dead_letter_replays_into_an_acknowledgment_once_customs_
     check_outcome_record(ack)
     read_with_sdks(ack)
     # The replayed record is the binary-mode event as it was sent: its headers first, byte for byte.
-    inputs = librdkafka.OutcomeConsumer(settings, topics=[settings.topics.input])
+    inputs = librdkafka.TopicReader(settings, topics=[settings.topics.input])
     try:
         await inputs.until(lambda got: len(got) >= 2, timeout_s=10, grace_s=0)
     finally:
@@ -215,16 +237,18 @@ def kafkajs_modules() -> Path:
 
 
 async def test_kafkajs_produces_in_both_modes_and_codecs_and_consumes_one_outcome_each(
-    gateway: Gateway, settings: Settings, kafkajs_modules: Path, example_by_name: dict[str, Example]
+    settings: Settings, kafkajs_modules: Path, example_by_name: dict[str, Example]
 ) -> None:
-    cases = [(ACCEPTED, mode, codec) for codec in kafkajs.CODECS for mode in ("structured", "binary")]
-    cases += [(REJECTED, mode, "snappy") for mode in ("structured", "binary")]
+    binary: Mode = "binary"
+    cases = [(ACCEPTED, mode, codec) for codec in kafkajs.CODECS for mode in ("structured", binary)]
+    cases += [(REJECTED, mode, "snappy") for mode in ("structured", binary)]
     sent = [
         (example_by_name[name], record(variant(example_by_name[name], f"js{n}"), mode, codec))
         for n, (name, mode, codec) in enumerate(cases)
     ]
     records = [r for _, r in sent]
-    run = await kafkajs.run(kafkajs_modules, settings, records, expected=len(records))
+    async with _gateway(settings, "snappy"):  # a codec kafkajs reads (it has no lz4 or zstd of its own)
+        run = await kafkajs.run(kafkajs_modules, settings, records, expected=len(records))
     assert not run.timed_out, run.log
     assert [r for r in run.received if r.topic == settings.topics.dlq] == []
     outcomes = _one_each(records, run.received)
@@ -234,3 +258,4 @@ async def test_kafkajs_produces_in_both_modes_and_codecs_and_consumes_one_outcom
     # kafkajs 2's default partitioner is the Java client's murmur2 too.
     assert {event_id: outcome.partition for event_id, outcome in outcomes.items()} == run.partitions
     assert await stored_codecs(settings, settings.topics.input) == set(kafkajs.CODECS)
+    assert await stored_codecs(settings, settings.topics.acks) == {"snappy"}

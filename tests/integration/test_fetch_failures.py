@@ -307,3 +307,30 @@ async def test_a_partition_paused_on_purpose_is_no_stall(
         endpoint.gate.set()
         await reader.stop()
         await gateway.stop()
+
+
+async def test_header_values_that_are_no_text_stop_nothing(
+    gateway: Gateway, settings: Settings, example_by_name: dict[str, Example]
+) -> None:
+    """Kafka header values are bytes and may be null: FastStream's own batch parser refused the whole poll for one
+    that is not UTF-8. Every record of the poll, on every partition, still gets its outcome."""
+    template = example_by_name["authorization-request/accepted/minimal"].payload()
+    events = authorization_events(template, cases=6, per_case=1, prefix="hdr")
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, linger_ms=50)
+    await producer.start()
+    try:
+        for n, (key, value, _) in enumerate(events):
+            odd = [("x-latin-1", "año".encode("latin-1")), ("x-null", None)] if n % 2 == 0 else []
+            await producer.send(settings.topics.input, value, key=key, headers=odd)  # type: ignore[arg-type]
+        await producer.flush()
+    finally:
+        await producer.stop()
+    reader = OutcomeReader(settings)
+    await reader.start(from_beginning=True)
+    try:
+        found = await collect(reader, {event_id for _, _, event_id in events}, timeout_s=20)
+    finally:
+        await reader.stop()
+    assert {event_id: [o.kind for o in outcomes] for event_id, outcomes in found.items()} == {  # type: ignore[attr-defined]
+        event_id: ["accepted"] for _, _, event_id in events
+    }

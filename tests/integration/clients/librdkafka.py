@@ -43,12 +43,13 @@ def _produce(settings: Settings, topic: str, records: Sequence[Record], codec: s
         if error is not None:
             failures.append(error)
             return
-        key = message.key()
-        assert key is not None
-        partitions[next(r.event_id for r in records if r.key == key)] = message.partition()
+        key, partition = message.key(), message.partition()
+        assert key is not None and partition is not None
+        partitions[next(r.event_id for r in records if r.key == key)] = partition
 
     for item in records:
-        producer.produce(topic, item.value, item.key, headers=item.headers, on_delivery=delivered)
+        headers: list[tuple[str, str | bytes | None]] = list(item.headers)
+        producer.produce(topic, item.value, item.key, headers=headers, on_delivery=delivered)
     assert producer.flush(30) == 0, "librdkafka could not deliver every record in 30 s"
     assert failures == [], failures
     return partitions
@@ -64,8 +65,8 @@ async def produce(settings: Settings, records: Sequence[Record], topic: str | No
     return partitions
 
 
-class OutcomeConsumer:
-    """Reads the acks, rejections and dead-letter topics from their beginning (the tests' topics are new).
+class TopicReader:
+    """Reads topics from their beginning (the tests' topics are new): by default the acks, rejections and dead letters.
 
     ``group=True`` joins a fresh consumer group, as an integrator's service does (short session: group joins on
     Tansu wait about half of it); otherwise the partitions are assigned, with no group to join."""
@@ -101,11 +102,10 @@ class OutcomeConsumer:
                 if error.code() == KafkaError._PARTITION_EOF:
                     continue
                 raise AssertionError(f"librdkafka consumer: {error}")
-            topic, partition = message.topic(), message.partition()
-            assert topic is not None and partition is not None
-            polled.append(
-                Received(topic, partition, message.key(), message.value() or b"", list(message.headers() or ()))
-            )
+            topic, partition, raw = message.topic(), message.partition(), message.headers() or []
+            assert topic is not None and partition is not None and isinstance(raw, list)  # names, bytes, in order
+            headers = [(name, value.encode() if isinstance(value, str) else value) for name, value in raw]
+            polled.append(Received(topic, partition, message.key(), message.value() or b"", headers))
         return polled
 
     async def until(

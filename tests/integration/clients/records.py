@@ -130,7 +130,8 @@ def _binary_sdk_v1(event: dict[str, Any]) -> tuple[bytes, list[Header]]:
     legacy = LegacyCloudEvent.create({k: v for k, v in event.items() if k != "data"}, event["data"])
     message = legacy_kafka.to_binary(legacy, key_mapper=lambda e: e["subject"])
     assert message.key == event["subject"]
-    return bytes(message.value), list(message.headers.items())
+    value = message.value
+    return value.encode() if isinstance(value, str) else value, list(message.headers.items())
 
 
 def _structured_sdk(event: dict[str, Any]) -> tuple[bytes, list[Header]]:
