@@ -1,5 +1,5 @@
 """Every codec on input, whatever the gateway's own compression; outcomes compressed as GATEWAY_KAFKA__COMPRESSION_TYPE
-says, read back through the batches the broker really stores."""
+says, checked on the batches the broker really stores."""
 
 from __future__ import annotations
 
@@ -8,42 +8,16 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.consumer import fetcher
 
 from gateway.bootstrap import build_gateway
 from gateway.devstack.demo import OutcomeReader
 from gateway.examples import Example
-from gateway.kafka import unreadable
 from gateway.kafka.topics import ensure_topics
 from gateway.settings import KafkaSettings, Settings
+from tests.integration.clients.batches import stored_codecs
 from tests.integration.conftest import authorization_events, make_settings
 
 CODECS = ("gzip", "snappy", "lz4", "zstd")
-CODEC_IDS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}  # the batch attributes' low bits
-
-
-@pytest.fixture
-def batch_codecs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
-    """(topic, codec id) of every record batch any consumer of this process fetches."""
-    seen: list[tuple[str, int]] = []
-    unreadable.install()  # as the gateway does: recording on top of it, not replaced by it
-    current = fetcher.PartitionRecords
-
-    class Recording(current):  # type: ignore[misc, valid-type]
-        def __init__(self, tp: Any, records: Any, *args: Any, **kwargs: Any) -> None:
-            next_batch = records.next_batch
-
-            def recorded() -> Any:
-                batch = next_batch()
-                if batch is not None:
-                    seen.append((tp.topic, batch.compression_type))
-                return batch
-
-            records.next_batch = recorded
-            super().__init__(tp, records, *args, **kwargs)
-
-    monkeypatch.setattr(fetcher, "PartitionRecords", Recording)
-    return seen
 
 
 @pytest.mark.parametrize("outcome_codec", ["none", "lz4"])
@@ -52,7 +26,6 @@ async def test_every_input_codec_is_read_and_outcomes_use_the_configured_one(
     mock_endpoint: Any,
     example_by_name: dict[str, Example],
     outcome_codec: str,
-    batch_codecs: list[tuple[str, int]],
 ) -> None:
     base = make_settings(broker.bootstrap_servers, mock_endpoint.url)
     kafka = base.kafka.model_dump() | {"compression_type": outcome_codec}
@@ -86,8 +59,6 @@ async def test_every_input_codec_is_read_and_outcomes_use_the_configured_one(
     finally:
         await reader.stop()
         await gateway.stop()
-    assert answered == dict.fromkeys(expected, "accepted")
-    input_codecs = {codec for topic, codec in batch_codecs if topic == settings.topics.input}
-    assert input_codecs == {CODEC_IDS[codec] for codec in CODECS}  # the gateway read each codec's batches
-    outcome_codecs = {codec for topic, codec in batch_codecs if topic == settings.topics.acks}
-    assert outcome_codecs == {CODEC_IDS[outcome_codec]}
+    assert answered == dict.fromkeys(expected, "accepted")  # the gateway read every codec's batches
+    assert await stored_codecs(settings, settings.topics.input) == set(CODECS)
+    assert await stored_codecs(settings, settings.topics.acks) == {outcome_codec}
