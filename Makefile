@@ -32,12 +32,12 @@ bench: $(STAMP)
 	$(BIN)/ecuapass-gateway bench --json bench-results.json
 
 lint: $(STAMP)
-	$(BIN)/ruff check gateway adapters tests contracts
+	$(BIN)/ruff check gateway adapters ecuapass_mock tests contracts
 	$(BIN)/mypy
 
 # Regenerate the generated docs: rejection codes (customs and gateway), JSON Schemas, README tables.
 docs: $(STAMP)
-	$(BIN)/python -m gateway.customs_codes > contracts/rejection-codes.md
+	$(BIN)/python -m gateway.contract.customs_codes > contracts/rejection-codes.md
 	$(BIN)/python -m gateway.gateway_codes > contracts/gateway-codes.md
 	$(BIN)/python -m gateway.jsonschemas
 	$(BIN)/python -m gateway.readme

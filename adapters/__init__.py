@@ -1,1 +1,3 @@
-"""What talks to the outside world: the customs endpoint client, the mock customs service, the embedded broker."""
+"""What the gateway uses to talk to the outside world: the customs endpoint client over HTTP, its per-agency router,
+and ``FakeCustomsEndpoint`` for tests. The mock customs service is not an adapter: it is its own service
+(``ecuapass_mock``)."""

@@ -8,16 +8,26 @@ Protocol of the Ecuapass-style endpoint (ours [G]; see README "Architecture"):
 With ``prefer_async`` the endpoint answers the reception first (202, RECEIVED) and the adapter polls the status
 query for the decision, as with the real system's two-stage replies.
 
-Only transient failures are retried: connection errors, timeouts, 429, 502, 503, 504; exponential backoff with full
-jitter, bounded by attempts and total time, and at least the server's ``Retry-After``. When a failure is
-*ambiguous* (the request may have been filed: read timeout, broken response, 5xx), the status query is asked before
-sending again, so a document is never filed twice. Business rejections are replies, not errors.
+Only transient failures are retried: connection errors, timeouts, broken replies, 429, 502, 503, 504; exponential
+backoff with full jitter, bounded by attempts and total time, and at least the server's ``Retry-After``. When a
+failure is *ambiguous* (the request may have been filed: read timeout, broken or undecodable reply, 5xx), the status
+query is asked before sending again, so a document is never filed twice. Business rejections are replies, not errors.
+
+The boundary: every exception the HTTP client stack can raise (httpx's whole tree, and what escapes it from
+httpcore, h11 and ssl) is translated here, through the one table ``HTTP_CLIENT_ERRORS``, into a
+``TransientDeliveryError`` (retried; counted by the circuit breaker) or a ``PermanentDeliveryError`` (dead-lettered,
+``delivery_failed``). tests/unit/test_http_boundary.py walks the libraries' exception classes and fails on one the
+table lacks. A reply whose body cannot be decoded (``content-encoding: gzip`` over bytes that are not gzip) is a
+broken reply: transient and ambiguous, like a connection cut in the middle of a reply.
 
 Security: HTTPS with the system's CAs or ``ssl_cafile``, mutual TLS with ``ssl_certfile``/``ssl_keyfile``, a bearer
 token from ``token`` or ``token_file``; all loaded once, when the adapter is built (``ConfigurationError``). A TLS
 failure (certificate not trusted, handshake refused) and HTTP 401/403 are permanent: retrying cannot fix them.
 ``probe()`` asks the status query of an unused message id at start-up, so a wrong CA, certificate or token stops
-the gateway before it consumes anything; an endpoint that is merely down does not.
+the gateway before it consumes anything; an endpoint that is merely down does not. Start-up errors name the
+settings by field path (``ecuapass.token_file``, or ``agencies.<RUC>.token_file`` for an agency's own credentials:
+``fields``) and the agencies whose credentials these are (``credentials_of``); the entry point renders the paths
+as environment variables.
 """
 
 from __future__ import annotations
@@ -29,9 +39,12 @@ import random
 import re
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+import h11
+import httpcore
 import httpx
 from tenacity import (
     AsyncRetrying,
@@ -40,6 +53,7 @@ from tenacity import (
 )
 
 from gateway.circuit import CircuitBreaker
+from gateway.contract.replies import read_reply
 from gateway.errors import (
     ConfigurationError,
     DeliveryError,
@@ -49,9 +63,8 @@ from gateway.errors import (
 )
 from gateway.metrics import GatewayMetrics
 from gateway.ports import CustomsReply, Filing
-from gateway.settings import EcuapassSettings, RetrySettings
+from gateway.settings import EcuapassSettings, RetrySettings, endpoint_fields
 from gateway.tls import client_context
-from gateway.xml.replies import read_reply
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +78,101 @@ PROBE_ATTEMPTS = 3
 POOL_SHARD_CONNECTIONS = 8
 
 
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """What an exception of the HTTP client stack means for a filing."""
+
+    transient: bool  # worth retrying: TransientDeliveryError (and the breaker hears of it), else permanent
+    ambiguous: bool  # the request may have reached customs (and been filed): ask the status before sending again
+    meaning: str  # for the message
+
+
+_UNSENT = Failure(transient=True, ambiguous=False, meaning="cannot connect to customs")
+_TIMED_OUT_UNSENT = Failure(transient=True, ambiguous=False, meaning="no connection to customs in time")
+_TIMED_OUT = Failure(transient=True, ambiguous=True, meaning="customs did not answer in time")
+_CUT = Failure(transient=True, ambiguous=True, meaning="the connection to customs broke")
+_BROKEN_REPLY = Failure(transient=True, ambiguous=True, meaning="customs sent a broken reply")
+_UNDECODABLE = Failure(transient=True, ambiguous=True, meaning="customs sent a reply that cannot be decoded")
+_TLS_REFUSED = Failure(transient=False, ambiguous=False, meaning="TLS with customs failed")
+_UNSENDABLE = Failure(transient=False, ambiguous=False, meaning="the request cannot be sent to customs")
+_CLIENT_MISUSE = Failure(transient=False, ambiguous=False, meaning="the HTTP client was misused")
+
+# Every exception the HTTP client stack can raise while the adapter talks to customs, by class. httpx's whole tree
+# (httpx/_exceptions.py); what gets through it: ssl errors read after the handshake (httpcore maps ssl.SSLError only
+# while connecting) and OSError from below (closing a stream is not mapped); httpcore's and h11's own classes, which
+# httpx and httpcore translate today, so that the table still holds if they stop. Looked up along the exception's
+# MRO: a class a future version adds is translated as its parent, and the boundary test fails until it is listed.
+HTTP_CLIENT_ERRORS: dict[type[BaseException], Failure] = {
+    httpx.HTTPError: _CUT,
+    httpx.RequestError: _CUT,
+    httpx.TransportError: _CUT,
+    httpx.TimeoutException: _TIMED_OUT,
+    httpx.ConnectTimeout: _TIMED_OUT_UNSENT,
+    httpx.ReadTimeout: _TIMED_OUT,
+    httpx.WriteTimeout: _TIMED_OUT,
+    httpx.PoolTimeout: _TIMED_OUT_UNSENT,
+    httpx.NetworkError: _CUT,
+    httpx.ConnectError: _UNSENT,
+    httpx.ReadError: _CUT,
+    httpx.WriteError: _CUT,
+    httpx.CloseError: _CUT,
+    httpx.ProtocolError: _BROKEN_REPLY,
+    httpx.LocalProtocolError: _UNSENDABLE,  # h11 refuses the request as built: the same every time
+    httpx.RemoteProtocolError: _BROKEN_REPLY,
+    httpx.ProxyError: _UNSENT,  # the proxy refused the tunnel: customs never saw the request
+    httpx.UnsupportedProtocol: _UNSENDABLE,
+    httpx.DecodingError: _UNDECODABLE,  # content-encoding: gzip over bytes that are not gzip
+    httpx.TooManyRedirects: _UNSENDABLE,  # redirects are not followed: cannot happen
+    httpx.HTTPStatusError: _UNSENDABLE,  # raise_for_status() is not used: cannot happen
+    httpx.InvalidURL: _UNSENDABLE,
+    httpx.CookieConflict: _CLIENT_MISUSE,
+    httpx.StreamError: _CLIENT_MISUSE,
+    httpx.StreamConsumed: _CLIENT_MISUSE,
+    httpx.StreamClosed: _CLIENT_MISUSE,
+    httpx.ResponseNotRead: _CLIENT_MISUSE,
+    httpx.RequestNotRead: _CLIENT_MISUSE,
+    httpcore.TimeoutException: _TIMED_OUT,
+    httpcore.ConnectTimeout: _TIMED_OUT_UNSENT,
+    httpcore.ReadTimeout: _TIMED_OUT,
+    httpcore.WriteTimeout: _TIMED_OUT,
+    httpcore.PoolTimeout: _TIMED_OUT_UNSENT,
+    httpcore.NetworkError: _CUT,
+    httpcore.ConnectError: _UNSENT,
+    httpcore.ReadError: _CUT,
+    httpcore.WriteError: _CUT,
+    httpcore.ProtocolError: _BROKEN_REPLY,
+    httpcore.LocalProtocolError: _UNSENDABLE,
+    httpcore.RemoteProtocolError: _BROKEN_REPLY,
+    httpcore.ProxyError: _UNSENT,
+    httpcore.UnsupportedProtocol: _UNSENDABLE,
+    httpcore.ConnectionNotAvailable: _UNSENT,  # the pool's own, retried inside it
+    h11.ProtocolError: _BROKEN_REPLY,
+    h11.LocalProtocolError: _UNSENDABLE,
+    h11.RemoteProtocolError: _BROKEN_REPLY,
+    OSError: _CUT,
+    ssl.SSLError: _TLS_REFUSED,  # an alert from the peer: the handshake or the certificate was refused
+    ssl.SSLCertVerificationError: _TLS_REFUSED,
+    ssl.SSLEOFError: _CUT,  # connections cut short are not refusals
+    ssl.SSLZeroReturnError: _CUT,
+    ssl.SSLSyscallError: _CUT,
+    ssl.SSLWantReadError: _CUT,
+    ssl.SSLWantWriteError: _CUT,
+}
+_HTTP_CLIENT_ERRORS = tuple(HTTP_CLIENT_ERRORS)
+
+
+def failure_of(exc: BaseException) -> Failure:
+    """The table's entry for ``exc`` (its class's, or the nearest ancestor's); a TLS refusal anywhere in its chain
+    (``httpx.ConnectError`` from ``ssl.SSLCertVerificationError``) makes it a refusal."""
+    if tls_refusal(exc) is not None:
+        return _TLS_REFUSED
+    for cls in type(exc).__mro__:
+        failure = HTTP_CLIENT_ERRORS.get(cls)
+        if failure is not None:
+            return failure
+    raise TypeError(f"{type(exc).__name__} is not an exception of the HTTP client stack") from exc
+
+
 class HttpCustomsEndpoint:
     def __init__(
         self,
@@ -76,26 +184,38 @@ class HttpCustomsEndpoint:
         rng: random.Random | None = None,
         breaker: CircuitBreaker | None = None,
         metrics: GatewayMetrics | None = None,
+        fields: Mapping[str, str] | None = None,
+        credentials_of: str | None = None,
     ) -> None:
+        """``fields``: the field path of each credential in ``settings`` (``gateway.settings.endpoint_fields``, by
+        default the ``ecuapass`` section's); ``credentials_of``: whose credentials these are (agency labels, for
+        start-up errors)."""
         self._retry = retry
         self._settings = settings
+        self._fields = dict(fields or endpoint_fields())
+        self._owner = credentials_of
         self._sleep = sleep
         self._rng = rng or random.Random()
         # Without a breaker of its own, one that never opens.
         self._breaker = breaker or CircuitBreaker(failure_threshold=2**31)
         self._metrics = metrics
         headers = {"User-Agent": "ecuapass-gateway"}
-        self._token = bearer_token(settings)
+        verify: ssl.SSLContext | bool = True
+        try:
+            self._token = bearer_token(settings, self._fields)
+            if settings.ssl_cafile or settings.ssl_certfile:
+                verify = client_context(
+                    self._fields,
+                    cafile=settings.ssl_cafile,
+                    certfile=settings.ssl_certfile,
+                    keyfile=settings.ssl_keyfile,
+                )
+        except ConfigurationError as exc:
+            if self._owner is None:
+                raise
+            raise self._configuration(str(exc), *exc.fields) from exc  # say whose credentials these are
         if self._token is not None:
             headers["Authorization"] = f"Bearer {self._token}"
-        verify: ssl.SSLContext | bool = True
-        if settings.ssl_cafile or settings.ssl_certfile:
-            verify = client_context(
-                "GATEWAY_ECUAPASS__",
-                cafile=settings.ssl_cafile,
-                certfile=settings.ssl_certfile,
-                keyfile=settings.ssl_keyfile,
-            )
         self._https = str(settings.url).lower().startswith("https:")
         # httpcore's pool re-examines every connection for every request it assigns (O(n²) with n open
         # connections, encode/httpcore#1035): 200 connections in one pool cost ~20 ms of CPU a request. Several
@@ -125,35 +245,48 @@ class HttpCustomsEndpoint:
         Raises ``ConfigurationError`` when no filing could ever succeed: the TLS handshake fails (CA, certificate,
         host name), the endpoint refuses the credentials (401, 403), or it closes every connection right after the
         TLS handshake (what a server does, under TLS 1.3, with a client certificate it refuses). An endpoint that
-        is down, slow or failing (refused connections, timeouts, 5xx) is only logged: filings wait for it."""
+        is down, slow or failing (refused connections, timeouts, 5xx, broken replies) is only logged: filings wait
+        for it."""
         url = str(self._settings.url)
         if not self._https and self._token is not None:
             log.warning("the bearer token goes to %s over plain HTTP", url)
         timeout = httpx.Timeout(min(self._settings.read_timeout_s, 10.0), connect=self._settings.connect_timeout_s)
-        closed: httpx.TransportError | None = None
+        ca, cert, key = (self._fields[name] for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"))
+        closed: BaseException | None = None
         for _ in range(PROBE_ATTEMPTS):
             try:
                 response = await self._fetch("GET", f"/api/v1/documents/{PROBE_MESSAGE_ID}", timeout=timeout)
             except _TooLarge:
                 log.warning("customs endpoint %s answers the probe with more than %s bytes", url, MAX_REPLY_BYTES)
                 return
-            except (httpx.TransportError, ssl.SSLError) as exc:
+            except _HTTP_CLIENT_ERRORS as exc:
                 refused = tls_refusal(exc)
                 if refused is not None:
-                    raise ConfigurationError(
-                        f"TLS with the customs endpoint {url} failed: {refused} (check GATEWAY_ECUAPASS__SSL_CAFILE, "
-                        "GATEWAY_ECUAPASS__SSL_CERTFILE and GATEWAY_ECUAPASS__SSL_KEYFILE)"
+                    raise self._configuration(
+                        f"TLS with the customs endpoint {url} failed: {refused} (check {ca}, {cert} and {key})",
+                        ca,
+                        cert,
+                        key,
                     ) from exc
                 if self._https and isinstance(exc, _CLOSED_AFTER_HANDSHAKE):
                     closed = exc
                     continue
-                log.warning("customs endpoint %s not reachable at start-up (%s); filings will wait for it", url, exc)
+                log.warning(
+                    "customs endpoint %s not reachable at start-up (%s: %s); filings will wait for it",
+                    url,
+                    type(exc).__name__,
+                    exc,
+                )
                 return
             if response.status_code in REFUSED_STATUS:
-                raise ConfigurationError(
+                token, token_file = self._fields["token"], self._fields["token_file"]
+                raise self._configuration(
                     f"the customs endpoint {url} refused the gateway's credentials at start-up "
-                    f"(HTTP {response.status_code}{self._excerpt(response)}): check GATEWAY_ECUAPASS__TOKEN or "
-                    "GATEWAY_ECUAPASS__TOKEN_FILE, and the client certificate"
+                    f"(HTTP {response.status_code}{self._excerpt(response)}): check {token} or {token_file}, and "
+                    f"the client certificate ({cert})",
+                    token,
+                    token_file,
+                    cert,
                 )
             if response.status_code >= 500:
                 log.warning("customs endpoint %s answers HTTP %s at start-up", url, response.status_code)
@@ -163,10 +296,17 @@ class HttpCustomsEndpoint:
         likely = "wants a client certificate"
         if self._settings.ssl_certfile:
             likely = "does not trust the client certificate"
-        raise ConfigurationError(
+        raise self._configuration(
             f"the customs endpoint {url} closed every connection right after the TLS handshake ({closed!r}): "
-            f"it most likely {likely} (GATEWAY_ECUAPASS__SSL_CERTFILE, GATEWAY_ECUAPASS__SSL_KEYFILE)"
-        )
+            f"it most likely {likely} ({cert}, {key})",
+            cert,
+            key,
+        ) from closed
+
+    def _configuration(self, message: str, *fields: str) -> ConfigurationError:
+        """A start-up error naming the settings concerned, and whose credentials these are."""
+        owner = f"with the credentials of {self._owner}: " if self._owner else ""
+        return ConfigurationError(owner + message, fields=fields)
 
     def _security(self) -> str:
         if not self._https:
@@ -274,9 +414,9 @@ class HttpCustomsEndpoint:
         try:
             response = await self._fetch(method, path, **kwargs)
             self._observe(method, str(response.status_code), started)
-        except (httpx.TransportError, ssl.SSLError) as exc:  # a TLS alert read after the handshake escapes httpx
+        except _HTTP_CLIENT_ERRORS as exc:
             self._observe(method, "error", started)
-            raise self._transport_failure(filing, exc) from exc
+            raise self._client_failure(filing, exc) from exc
         except _TooLarge as exc:
             self._observe(method, "error", started)
             raise PermanentDeliveryError(
@@ -333,18 +473,16 @@ class HttpCustomsEndpoint:
         text = " ".join(_UNPRINTABLE.sub(" ", text[:200]).split())
         return f": {text}" if text else ""
 
-    def _transport_failure(self, filing: Filing, exc: Exception) -> DeliveryError:
-        refused = tls_refusal(exc)
-        if refused is not None:  # the same handshake fails every time: not an outage
-            return PermanentDeliveryError(f"TLS with customs failed: {refused}", message_id=filing.message_id)
+    def _client_failure(self, filing: Filing, exc: BaseException) -> DeliveryError:
+        """``exc``, from the HTTP client stack, as a delivery error (``HTTP_CLIENT_ERRORS``); the breaker counts the
+        transient ones (a refusal is not an outage: the same request fails the same way every time)."""
+        failure = failure_of(exc)
+        detail = tls_refusal(exc) or exc
+        message = f"{failure.meaning}: {type(detail).__name__}: {detail}"
+        if not failure.transient:
+            return PermanentDeliveryError(message, message_id=filing.message_id)
         self._breaker.failure()
-        if isinstance(exc, httpx.ConnectError):
-            return TransientDeliveryError(f"cannot connect to customs: {exc}", message_id=filing.message_id)
-        return TransientDeliveryError(
-            f"{type(exc).__name__} talking to customs: {exc}",
-            message_id=filing.message_id,
-            ambiguous=not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout),
-        )
+        return TransientDeliveryError(message, message_id=filing.message_id, ambiguous=failure.ambiguous)
 
     def _observe(self, method: str, status: str, started: float) -> None:
         if self._metrics:
@@ -368,24 +506,28 @@ class HttpCustomsEndpoint:
             ) from exc
 
 
-def bearer_token(settings: EcuapassSettings) -> str | None:
-    """The token from the settings or from ``token_file``; problems are start-up errors that never show it."""
+def bearer_token(settings: EcuapassSettings, fields: Mapping[str, str] | None = None) -> str | None:
+    """The token from the settings or from ``token_file``; problems are start-up errors that never show it.
+    ``fields``: the settings' field paths, for the errors (``gateway.settings.endpoint_fields``)."""
+    named = dict(fields or endpoint_fields())
     if settings.token_file is not None:
+        field = named["token_file"]
         try:
             token = settings.token_file.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise ConfigurationError(
-                f"cannot read GATEWAY_ECUAPASS__TOKEN_FILE {settings.token_file}: {reason}"
-            ) from exc
+            raise ConfigurationError(f"cannot read {field} {settings.token_file}: {reason}", fields=(field,)) from exc
         if not token:
-            raise ConfigurationError(f"GATEWAY_ECUAPASS__TOKEN_FILE {settings.token_file} is empty")
+            raise ConfigurationError(f"{field} {settings.token_file} is empty", fields=(field,))
     elif settings.token is not None:
+        field = named["token"]
         token = settings.token.get_secret_value()
     else:
         return None
     if not _TOKEN.fullmatch(token):
-        raise ConfigurationError("the bearer token holds spaces or characters an HTTP header cannot carry")
+        raise ConfigurationError(
+            f"the bearer token ({field}) holds spaces or characters an HTTP header cannot carry", fields=(field,)
+        )
     return token
 
 

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from gateway.customs_codes import BY_CODE
+from gateway.contract.customs_codes import BY_CODE
 from gateway.devstack.environments import ContractRun
 from gateway.examples import Example, Received, verdict
 from gateway.resources import contracts_dir

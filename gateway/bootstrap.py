@@ -1,8 +1,8 @@
 """The composition root: wires the real adapters by default, accepts fakes for tests and benchmarks.
 
-With agencies configured, every agency's signing certificate is loaded and checked here (a problem fails start-up
-with ``ConfigurationError``), and the endpoint is one HTTP endpoint per distinct set of agency credentials behind
-``PerAgencyCustomsEndpoint``.
+Every XSD is compiled here and, with agencies configured, every agency's signing certificate is loaded and checked
+(a problem fails start-up with ``ConfigurationError``); the endpoint is then one HTTP endpoint per distinct set of
+agency credentials behind ``PerAgencyCustomsEndpoint``.
 """
 
 from __future__ import annotations
@@ -14,13 +14,20 @@ from datetime import UTC, datetime, timedelta
 from adapters.http_customs_endpoint import HttpCustomsEndpoint
 from adapters.per_agency_customs_endpoint import PerAgencyCustomsEndpoint
 from gateway.circuit import CircuitBreaker
-from gateway.errors import ConfigurationError
+from gateway.documents import DOCUMENTS
+from gateway.kafka.connection import BrokerConnection, ConnectionFactory
+from gateway.kafka.consumption import Consumption
+from gateway.kafka.flow import OffsetTracker
+from gateway.kafka.handler import EventHandler
+from gateway.kafka.health import GatewayHealth
+from gateway.kafka.publisher import OutcomePublisher
 from gateway.kafka.service import Gateway
+from gateway.kafka.wiring import wire
 from gateway.logs import mask
 from gateway.metrics import GatewayMetrics
 from gateway.pipeline import Pipeline
 from gateway.ports import CustomsEndpoint
-from gateway.settings import EcuapassSettings, Settings
+from gateway.settings import EcuapassSettings, Settings, endpoint_fields
 from gateway.signing import SigningIdentity, agency_label, load_identities
 
 log = logging.getLogger(__name__)
@@ -30,7 +37,12 @@ log = logging.getLogger(__name__)
 EXPIRY_NOTICE = timedelta(days=30)
 
 
-def build_gateway(settings: Settings, *, endpoint: CustomsEndpoint | None = None) -> Gateway:
+def build_gateway(
+    settings: Settings, *, endpoint: CustomsEndpoint | None = None, kafka: ConnectionFactory = BrokerConnection
+) -> Gateway:
+    """The gateway ``settings`` describe; tests and benchmarks pass their own customs ``endpoint`` (then there is
+    no circuit breaker) or reach Kafka their own way (``kafka``: the in-memory cluster of the tests)."""
+    DOCUMENTS.compile()  # every XSD now: a broken one stops start-up (naming the file), not the first event of its kind
     identities = load_identities(settings.agencies)
     metrics = GatewayMetrics()
     _watch_expiry(settings, identities, metrics)
@@ -44,31 +56,72 @@ def build_gateway(settings: Settings, *, endpoint: CustomsEndpoint | None = None
         max_event_bytes=settings.processing.max_event_bytes,
         identities=identities,
     )
-    return Gateway(settings, pipeline, endpoint, breaker, metrics)
+    return kafka_gateway(settings, pipeline, endpoint, breaker, metrics, kafka)
+
+
+def kafka_gateway(
+    settings: Settings,
+    pipeline: Pipeline,
+    endpoint: CustomsEndpoint,
+    breaker: CircuitBreaker | None,
+    metrics: GatewayMetrics,
+    kafka: ConnectionFactory = BrokerConnection,
+) -> Gateway:
+    """The Kafka entrypoint around ``pipeline``: its handler, publisher and consumer control, the broker wiring
+    they are reached through, and its health."""
+    processing = settings.processing
+    tracker = OffsetTracker()
+    consumption = Consumption(processing, tracker, metrics)
+    publisher = OutcomePublisher(settings)
+    handler = EventHandler(pipeline, publisher, tracker, consumption, metrics, max_in_flight=processing.max_in_flight)
+    wiring = wire(settings, handler.dispatch, consumption.listener)
+    connection = kafka(settings, wiring)
+    consumption.attach(connection.consumer)
+    health = GatewayHealth(
+        metrics,
+        connection,
+        consumption,
+        handler,
+        breaker,
+        stale_after_s=max(5.0, 20 * processing.commit_interval_ms / 1000),
+    )
+    return Gateway(
+        settings,
+        endpoint=endpoint,
+        wiring=wiring,
+        connection=connection,
+        tracker=tracker,
+        consumption=consumption,
+        publisher=publisher,
+        handler=handler,
+        health=health,
+        breaker=breaker,
+    )
 
 
 def customs_endpoint(settings: Settings, breaker: CircuitBreaker, metrics: GatewayMetrics) -> CustomsEndpoint:
-    """The HTTP endpoint; with agencies, one per distinct set of agency credentials, routed by ``Filing.agency``."""
+    """The HTTP endpoint; with agencies, one per distinct set of agency credentials, routed by ``Filing.agency``.
+    Each names, in its start-up errors, the agencies whose credentials it holds and where each credential is set
+    (``ecuapass.*``, or ``agencies.<RUC>.*`` for an agency's own)."""
     if not settings.agencies:
         return HttpCustomsEndpoint(settings.ecuapass, settings.retry, breaker=breaker, metrics=metrics)
     # One HTTP endpoint per distinct set of credentials: agencies without their own share the ecuapass section's.
-    built: list[tuple[EcuapassSettings, HttpCustomsEndpoint]] = []
-    by_agency: dict[str, CustomsEndpoint] = {}
+    groups: list[tuple[EcuapassSettings, dict[str, str], list[str]]] = []
     for ruc, agency in settings.agencies.items():
         own = agency.endpoint(settings.ecuapass)
-        endpoint = next((made for made_for, made in built if made_for == own), None)
-        if endpoint is None:
-            try:
-                endpoint = HttpCustomsEndpoint(own, settings.retry, breaker=breaker, metrics=metrics)
-            except ConfigurationError as exc:
-                raise ConfigurationError(
-                    f"{agency_label(ruc, agency.name)}: its endpoint credentials (GATEWAY_AGENCIES__<RUC>__* where "
-                    f"set): {exc}"
-                ) from exc
-            built.append((own, endpoint))
-        by_agency[ruc] = endpoint
-    labels = {ruc: agency_label(ruc, agency.name) for ruc, agency in settings.agencies.items()}
-    return PerAgencyCustomsEndpoint(by_agency, labels)
+        group = next((found for found in groups if found[0] == own), None)
+        if group is None:
+            groups.append((own, endpoint_fields(agency), [ruc]))
+        else:
+            group[2].append(ruc)
+    by_agency: dict[str, CustomsEndpoint] = {}
+    for own, fields, rucs in groups:
+        holders = ", ".join(agency_label(ruc, settings.agencies[ruc].name) for ruc in rucs)
+        endpoint = HttpCustomsEndpoint(
+            own, settings.retry, breaker=breaker, metrics=metrics, fields=fields, credentials_of=holders
+        )
+        by_agency |= dict.fromkeys(rucs, endpoint)
+    return PerAgencyCustomsEndpoint(by_agency)
 
 
 def _watch_expiry(settings: Settings, identities: Mapping[str, SigningIdentity], metrics: GatewayMetrics) -> None:

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from gateway import documents
+from gateway.contract.documents import DocumentSpec
+from gateway.contract.parsing import parse_xml
+from gateway.contract.schemas import schema_path
+from gateway.documents import decode
 from gateway.errors import InvalidEvent, UndecodableEvent, UnsafeXmlError
-from gateway.events import decode
 from gateway.examples import resolve_references
-from gateway.resources import xsd_dir
-from gateway.xml.parsing import parse_xml
-from gateway.xml.schemas import SCHEMA_FILES
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +32,10 @@ class Problem:
 
 
 @cache
-def _detailed_schema(name: str) -> Any:
+def _detailed_schema(name_or_spec: str | DocumentSpec) -> Any:
     import xmlschema  # only this command needs it
 
-    path = (xsd_dir() / SCHEMA_FILES[name]).resolve()
+    path = schema_path(name_or_spec).resolve()
     return xmlschema.XMLSchema(str(path), base_url=str(path.parent), allow="sandbox")
 
 
@@ -63,10 +63,10 @@ def _check_xml(path: Path, data: bytes) -> list[Problem]:
     except UnsafeXmlError as exc:
         return [Problem(path, "", "XML-UNSAFE", str(exc))]
     kind = documents.BY_ROOT.get(root.tag)
-    schema_name = kind.schema if kind else ("reply" if root.tag.endswith("}Reply") else None)
-    if schema_name is None:
+    schema: str | DocumentSpec | None = kind.spec if kind else ("reply" if root.tag.endswith("}Reply") else None)
+    if schema is None:
         return [Problem(path, "", "XML-UNKNOWN", f"not an e-document or reply: root element {root.tag}")]
     return [
         Problem(path, f"{error.path} (line {error.sourceline})", "XSD", str(error.reason))
-        for error in _detailed_schema(schema_name).iter_errors(root.getroottree())
+        for error in _detailed_schema(schema).iter_errors(root.getroottree())
     ]

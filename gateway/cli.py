@@ -8,6 +8,11 @@ case       one case's outcomes (acknowledgments, rejections, dead letters) in ti
 tail       every case's outcomes live, until SIGINT/SIGTERM
 docs       the AsyncAPI document of the topics, served as HTML, YAML and JSON
 bench      the benchmark: its own broker and mock, five scenarios side by side, a table and a JSON file
+
+A user's mistake (settings, files, arguments) never shows a traceback: ``main`` turns it into one line on stderr
+and exit 2, in one place for every command; a Kafka broker that cannot be reached is exit 3 (``EXIT_STATUS``).
+Errors name settings by field path (``ecuapass.token_file``); this entry point, the one that reads the environment,
+renders them as the variables its user sets (``GATEWAY_ECUAPASS__TOKEN_FILE``).
 """
 
 from __future__ import annotations
@@ -16,41 +21,110 @@ import argparse
 import asyncio
 import json
 import logging
+import re
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
+from typing import NoReturn
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
-from gateway.errors import ConfigurationError, InvalidEvent, UndecodableEvent
-from gateway.settings import Settings
+from gateway.errors import ConfigurationError, InvalidEvent, KafkaUnavailableError, UndecodableEvent
+from gateway.logs import mask
+from gateway.settings import Settings, environment_variable, setting_fields
 
 log = logging.getLogger("gateway")
+
+PROG = "ecuapass-gateway"
+EXIT_MISTAKE = 2  # settings, files or arguments; settings the broker or the endpoint refuse; invalid events
+EXIT_KAFKA_UNAVAILABLE = 3  # no Kafka broker can be reached, or one stopped answering
+EXIT_STATUS = f"""exit status:
+  0    done
+  1    nothing to show (case: no outcome known) or the demo failed (dev)
+  {EXIT_MISTAKE}    a mistake in the settings, a file or the arguments, settings the broker or the endpoint refuse
+       (TLS, SASL, token), or invalid events or documents (render, validate): one line on stderr says which
+  {EXIT_KAFKA_UNAVAILABLE}    Kafka cannot be reached (connection refused, no answer, host unknown) or stopped
+       answering: the settings may be right; try again once the broker is up
+  130  interrupted (Ctrl-C)"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings()
-    except ValidationError as exc:
-        print(f"ecuapass-gateway: invalid settings:\n{exc}", file=sys.stderr)
-        return 2
-    from gateway import logs, tracing
+        from gateway import logs, tracing
 
-    logs.configure(settings)
-    try:
+        logs.configure(settings)
         tracing.setup(settings.tracing)
         return int(args.command(args, settings))
+    except KafkaUnavailableError as exc:
+        return _failed(str(exc), EXIT_KAFKA_UNAVAILABLE)
     except ConfigurationError as exc:
-        print(f"ecuapass-gateway: {exc}", file=sys.stderr)
-        return 2
+        return _failed(exc.explain(environment_variable))
+    except ValidationError as exc:
+        return _failed(_invalid(exc))
+    except SettingsError as exc:
+        return _failed(_unparsable(exc))
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        return _failed(f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc))
     except KeyboardInterrupt:
         return 130
 
 
+def _failed(message: str, status: int = EXIT_MISTAKE) -> int:
+    print(f"{PROG}: {' '.join(message.split())}", file=sys.stderr)  # one line, whatever the message holds
+    return status
+
+
+def _invalid(exc: ValidationError) -> str:
+    """Every problem of a settings model on one line, without the values given (they may be secrets); those of the
+    gateway's ``Settings`` named as the environment variables its user sets."""
+    ours = exc.title == Settings.__name__
+    paths = [path for path, _ in setting_fields() if "." in path] if ours else []  # not "source": a plain word
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        parts = [str(part) for part in error["loc"]]
+        agency = ""
+        if ours and parts[:1] == ["agencies"] and len(parts) > 1:
+            agency, parts[1] = f" (agency {mask(parts[1])})", "<RUC>"  # the RUC masked, as in logs
+        where = ".".join(parts)
+        cause = (error.get("ctx") or {}).get("error")
+        text = str(cause) if error["type"] == "value_error" and cause is not None else error["msg"]
+        text = ConfigurationError(text, fields=[path for path in paths if path in text]).explain(environment_variable)
+        if where:
+            text = f"{environment_variable(where) if ours else where}{agency}: {text}"
+        problems.append(text)
+    return f"invalid {'settings' if ours else exc.title}: " + "; ".join(problems)
+
+
+def _unparsable(exc: SettingsError) -> str:
+    """pydantic-settings' failure to parse a variable (malformed JSON in a nested setting), named as the variable."""
+    field = re.search(r'field "([^"]+)"', str(exc))
+    where = environment_variable(field.group(1)) if field else "a GATEWAY_* variable"
+    cause = exc.__cause__
+    if isinstance(cause, json.JSONDecodeError):
+        return f"invalid settings: {where} is not valid JSON ({cause.msg} at line {cause.lineno} column {cause.colno})"
+    return f"invalid settings: {where}: {cause or exc}"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument mistakes on one line (and exit 2), as every other mistake; ``--help`` shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_MISTAKE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ecuapass-gateway", description=__doc__.split("\n\n")[0])
+    parser = _Parser(
+        prog=PROG,
+        description=__doc__.split("\n\n")[0],
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the gateway (settings from GATEWAY_* variables)")
@@ -112,8 +186,12 @@ def _parser() -> argparse.ArgumentParser:
 
     dlq = commands.add_parser("dlq", help="dead letters").add_subparsers(required=True, metavar="ACTION")
     replay = dlq.add_parser("replay", help="re-publish selected dead letters to the input topic")
-    replay.add_argument("--since", type=_aware, help="dead-lettered at or after (ISO 8601, with offset)")
-    replay.add_argument("--until", type=_aware, help="dead-lettered before (ISO 8601, with offset)")
+    replay.add_argument(
+        "--since", type=_aware, help="dead-lettered at or after (ISO 8601 with offset, or a date: its 00:00 UTC)"
+    )
+    replay.add_argument(
+        "--until", type=_aware, help="dead-lettered before (ISO 8601 with offset, or a date: its 00:00 UTC)"
+    )
     replay.add_argument("--error-class", action="append", default=[], help="e.g. PermanentDeliveryError")
     replay.add_argument("--reason", action="append", default=[], help="e.g. delivery_failed, not_json")
     replay.add_argument("--case", action="append", default=[], help="case id (Kafka key)")
@@ -159,9 +237,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _aware(text: str) -> datetime:
-    value = datetime.fromisoformat(text)
+    """A date-time with its UTC offset (``2026-12-04T10:00:00-05:00``), or a date (its start, UTC)."""
+    expected = "expected an ISO 8601 date-time with offset, e.g. 2026-12-04T10:00:00-05:00, or a date"
+    try:
+        return datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
+    except ValueError:
+        pass
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: {expected}") from None
     if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text}: give a UTC offset, e.g. 2026-11-27T08:00:00-05:00")
+        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset: {expected}")
     return value
 
 
@@ -184,7 +271,7 @@ def _run(_: argparse.Namespace, settings: Settings) -> int:
 
 
 def _dev(args: argparse.Namespace, settings: Settings) -> int:
-    from adapters.ecuapass_mock.settings import MockSettings
+    from ecuapass_mock.settings import MockSettings
     from gateway.devstack.demo import play, procedure_order
     from gateway.devstack.stack import embedded_stack
     from gateway.examples import examples
@@ -217,11 +304,11 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _mock(args: argparse.Namespace, _: Settings) -> int:
-    from adapters.ecuapass_mock.faults import FaultInjector
-    from adapters.ecuapass_mock.server import MockTls, bind, serve
-    from adapters.ecuapass_mock.settings import MockSettings
-    from adapters.ecuapass_mock.signatures import SignatureCheck
-    from adapters.ecuapass_mock.store import FilingStore
+    from ecuapass_mock.faults import FaultInjector
+    from ecuapass_mock.server import MockTls, bind, serve
+    from ecuapass_mock.settings import MockSettings
+    from ecuapass_mock.signatures import SignatureCheck
+    from ecuapass_mock.store import FilingStore
     from gateway.signals import StopSignal
 
     base = MockSettings()
@@ -284,7 +371,7 @@ def _render(args: argparse.Namespace, _: Settings) -> int:
     from lxml import etree
 
     from gateway import documents
-    from gateway.events import decode
+    from gateway.documents import decode
 
     try:
         document = documents.build(decode(args.event.read_bytes()))

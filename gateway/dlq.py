@@ -24,11 +24,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer
 
 from gateway.kafka import headers as h
+from gateway.kafka import records
 from gateway.kafka.reading import read_to_end
-from gateway.kafka.security import client_security
+from gateway.kafka.records import Received
+from gateway.kafka.security import client_security, kafka_errors
 from gateway.settings import Settings
 
 Action = Literal["replay", "quarantine"]
@@ -45,46 +47,24 @@ class Selection:
     reasons: frozenset[str] = frozenset()
     case_ids: frozenset[str] = frozenset()
 
-    def matches(self, letter: DeadLetterRecord) -> bool:
-        when = letter.timestamp
+    def matches(self, letter: Received) -> bool:
+        when = _when(letter)
+        about = letter.letter
         return (
             (self.since is None or when >= self.since)
             and (self.until is None or when < self.until)
-            and (not self.error_classes or letter.headers.get(h.DLQ_ERROR_CLASS) in self.error_classes)
-            and (not self.reasons or letter.headers.get(h.DLQ_REASON) in self.reasons)
+            and (not self.error_classes or about.error_class in self.error_classes)
+            and (not self.reasons or about.reason in self.reasons)
             and (not self.case_ids or letter.case_id in self.case_ids)
         )
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetterRecord:
-    partition: int
-    offset: int
-    timestamp: datetime
-    key: bytes | None
-    value: bytes
-    headers: dict[str, str]  # as text, for selecting and reporting
-    raw_headers: h.Headers = ()  # as consumed, for copies
-
-    @property
-    def case_id(self) -> str | None:
-        original = self.headers.get(h.DLQ_ORIGINAL_KEY)
-        return original if original is not None else (self.key.decode("utf-8", "replace") if self.key else None)
-
-    @property
-    def replays(self) -> int:
-        try:
-            return int(self.headers.get(h.REPLAY_COUNT, "0"))
-        except ValueError:
-            return 0
 
 
 @dataclass
 class Report:
     scanned: int = 0
-    replayed: list[DeadLetterRecord] = field(default_factory=list)
-    quarantined: list[DeadLetterRecord] = field(default_factory=list)
-    unreplayable: list[DeadLetterRecord] = field(default_factory=list)  # truncated: the record is not there
+    replayed: list[Received] = field(default_factory=list)
+    quarantined: list[Received] = field(default_factory=list)
+    unreplayable: list[Received] = field(default_factory=list)  # truncated: the record is not there
 
 
 async def replay(
@@ -97,16 +77,14 @@ async def replay(
 ) -> Report:
     """Replay the selected dead letters (or, with ``dry_run``, only say what would be done)."""
     letters = await read_records(settings, settings.topics.dlq)
-    done_with = {letter.headers.get(h.REPLAYED_FROM) for letter in letters}
-    done_with |= {
-        q.headers.get(h.DLQ_QUARANTINED_FROM) for q in await read_records(settings, settings.topics.quarantine)
-    }
+    done_with = {letter.replayed_from for letter in letters}
+    done_with |= {q.letter.quarantined_from for q in await read_records(settings, settings.topics.quarantine)}
     chosen = [
         letter for letter in letters if selection.matches(letter) and _coordinates(settings, letter) not in done_with
     ]
     report = Report(scanned=len(letters))
-    report.unreplayable = [letter for letter in chosen if letter.headers.get(h.DLQ_REASON) in TRUNCATED]
-    chosen = [letter for letter in chosen if letter.headers.get(h.DLQ_REASON) not in TRUNCATED]
+    report.unreplayable = [letter for letter in chosen if letter.letter.reason in TRUNCATED]
+    chosen = [letter for letter in chosen if letter.letter.reason not in TRUNCATED]
     producer = None
     if not dry_run:
         producer = AIOKafkaProducer(
@@ -115,7 +93,8 @@ async def replay(
             linger_ms=5,
             **client_security(settings.kafka),
         )
-        await producer.start()
+        async with kafka_errors(settings.kafka):  # the broker gone since the read: exit 3, not a traceback
+            await producer.start()
     try:
         for done, letter in enumerate(chosen, start=1):
             action: Action = "quarantine" if letter.replays >= max_replays else "replay"
@@ -132,11 +111,11 @@ async def replay(
     return report
 
 
-def _coordinates(settings: Settings, letter: DeadLetterRecord) -> str:
+def _coordinates(settings: Settings, letter: Received) -> str:
     return f"{settings.topics.dlq}:{letter.partition}:{letter.offset}"
 
 
-def _headers(settings: Settings, letter: DeadLetterRecord, action: Action) -> list[tuple[str, bytes | None]]:
+def _headers(settings: Settings, letter: Received, action: Action) -> list[tuple[str, bytes | None]]:
     coordinates = _coordinates(settings, letter).encode()
     if action == "quarantine":
         return [*letter.raw_headers, (h.DLQ_QUARANTINED_FROM, coordinates)]
@@ -153,28 +132,22 @@ def _headers(settings: Settings, letter: DeadLetterRecord, action: Action) -> li
     return [*kept, (h.REPLAY_COUNT, str(letter.replays + 1).encode()), (h.REPLAYED_FROM, coordinates)]
 
 
-async def read_records(settings: Settings, topic: str) -> list[DeadLetterRecord]:
-    """Every record of ``topic`` up to its end when called, in partition and offset order."""
-    (records,) = await read_to_end(settings, [topic])
-    return [_letter(record) for record in sorted(records, key=lambda r: (r.partition, r.offset))]
+async def read_records(settings: Settings, topic: str) -> list[Received]:
+    """Every record of ``topic`` (dead letters, or quarantined ones) up to its end when called, in partition and
+    offset order."""
+    (found,) = await read_to_end(settings, [topic])
+    return [records.received("dead-letter", record) for record in sorted(found, key=lambda r: (r.partition, r.offset))]
 
 
-def _letter(record: ConsumerRecord) -> DeadLetterRecord:
-    return DeadLetterRecord(
-        partition=record.partition,
-        offset=record.offset,
-        timestamp=datetime.fromtimestamp(record.timestamp / 1000, tz=UTC),
-        key=record.key,
-        value=record.value or b"",
-        headers=h.as_text(record.headers or ()),
-        raw_headers=tuple(record.headers or ()),
-    )
-
-
-def describe(letters: Iterable[DeadLetterRecord]) -> list[str]:
+def describe(letters: Iterable[Received]) -> list[str]:
     return [
-        f"{letter.partition}:{letter.offset}  {letter.timestamp:%Y-%m-%d %H:%M:%S}  "
-        f"{letter.headers.get(h.DLQ_REASON, '?'):<18} {letter.headers.get(h.DLQ_ERROR_CLASS, '?'):<24} "
+        f"{letter.partition}:{letter.offset}  {_when(letter):%Y-%m-%d %H:%M:%S}  "
+        f"{letter.letter.reason or '?':<18} {letter.letter.error_class or '?':<24} "
         f"case {letter.case_id or '-'}  replays {letter.replays}"
         for letter in letters
     ]
+
+
+def _when(letter: Received) -> datetime:
+    """When the letter was written (records read from Kafka always say)."""
+    return letter.timestamp or datetime.fromtimestamp(0, tz=UTC)

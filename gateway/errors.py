@@ -1,22 +1,31 @@
 """Every exception the gateway raises, in one tree.
 
     GatewayError
-    ├── ConfigurationError          bad settings or missing resources; fails at start-up
+    ├── ConfigurationError          bad settings, files or arguments, refused settings (TLS, SASL, token) -> exit 2
+    ├── KafkaUnavailableError       no Kafka broker can be reached, or one stopped answering              -> exit 3
     ├── ContractError               the event can never be filed as it is (permanent)
     │   ├── UndecodableEvent        not JSON, not a CloudEvent, unknown type   -> dead letter
     │   └── InvalidEvent            a known event whose fields break the contract -> rejection
     ├── DeliveryError               filing with the customs endpoint failed
-    │   ├── TransientDeliveryError  connection errors, timeouts, 429, 502, 503, 504: retried
-    │   └── PermanentDeliveryError  other 4xx, unreadable replies, retries exhausted -> dead letter
+    │   ├── TransientDeliveryError  connection errors, timeouts, broken or undecodable replies (bad gzip),
+    │   │                           429, 502, 503, 504: retried; all but 429 count towards opening the circuit
+    │   └── PermanentDeliveryError  TLS refusals, 401/403, other 4xx, unusable replies, a request httpx refuses to
+    │                               send, retries exhausted -> dead letter (delivery_failed)
     └── UnsafeXmlError              XML refused by the hardened parser (DTD, entities, malformed)
 
 A business rejection from customs is an *outcome* (``gateway.outcomes.Rejection``), never an exception.
-Library exceptions (httpx, lxml, pydantic, aiokafka) are translated at the boundary with ``raise ... from exc``.
+Library exceptions (httpx, lxml, pydantic, aiokafka) are translated at the boundary with ``raise ... from exc``:
+every exception of the HTTP client stack through the one table in ``adapters/http_customs_endpoint.py``.
+
+A ``ConfigurationError`` names the settings it is about as *field paths* (``ecuapass.token_file``,
+``agencies.<RUC>.token_file``, ``kafka.ssl_cafile``), written so in the message and listed in ``fields``. Only the
+entry point renders them in the terms its user knows (``GATEWAY_ECUAPASS__TOKEN_FILE``: ``gateway.cli``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,7 +37,30 @@ class GatewayError(Exception):
 
 
 class ConfigurationError(GatewayError):
-    """The gateway cannot start as configured."""
+    """The gateway cannot start as configured, or a command cannot run as asked.
+
+    ``fields``: the settings concerned, as field paths, each written as such in the message."""
+
+    def __init__(self, message: str, *, fields: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.fields = tuple(fields)
+
+    def explain(self, name: Callable[[str], str]) -> str:
+        """The message with each of ``fields`` named by ``name`` (e.g. as its environment variable)."""
+        if not self.fields:
+            return str(self)
+        paths = sorted(set(self.fields), key=len, reverse=True)  # ecuapass.token_file before ecuapass.token
+        pattern = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, paths)) + r")(?![\w<]|\.\w)")
+        return pattern.sub(lambda match: name(match.group(1)), str(self))
+
+
+class KafkaUnavailableError(GatewayError):
+    """No Kafka broker can be reached (connection refused, no answer, name not resolved), or one stopped answering
+    while the gateway read from it: an outage (or a wrong address), not settings the broker refused."""
+
+    def __init__(self, message: str, *, bootstrap_servers: str) -> None:
+        super().__init__(message)
+        self.bootstrap_servers = bootstrap_servers
 
 
 class ContractError(GatewayError):

@@ -24,18 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from gateway.kafka import headers as h
+from gateway.contract.documents import DOCUMENTS
+from gateway.kafka.records import Received
 from gateway.resources import examples_dir
 
 Expected = Literal["accepted", "rejected", "invalid", "dead-letter"]
 _REFERENCE = re.compile(rb"\{\{([A-Za-z0-9/_.+\-]+)\}\}")
 
 #: Numbers used offline for ``{{example}}`` references, by the referenced example's document kind.
-SAMPLE_NUMBERS: dict[str, str] = {
-    "authorization-request": "028-2026-AUT51-00000001",
-    "export-declaration": "028-2026-51-00000001",
-    "warehouse-entry": "028-2026-IE51-00000001",
-}
+SAMPLE_NUMBERS: dict[str, str] = {spec.name: spec.sample_number for spec in DOCUMENTS}
 _FOLDERS: tuple[Expected, ...] = ("accepted", "rejected", "invalid")
 
 
@@ -123,25 +120,12 @@ def examples(root: Path | None = None) -> list[Example]:
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class Received:
-    """An outcome as read back from Kafka: which topic kind, the JSON body (or raw bytes) and the headers."""
-
-    kind: Literal["accepted", "rejected", "dead-letter"]
-    value: bytes
-    headers: dict[str, str]
-
-    def body(self) -> dict[str, object]:
-        parsed = json.loads(self.value)
-        return parsed if isinstance(parsed, dict) else {}
-
-
 def verdict(example: Example, received: Received) -> str | None:
     """``None`` when ``received`` is what ``example`` must produce, else what is wrong."""
     if example.expected == "dead-letter":
         if received.kind != "dead-letter":
             return f"expected a dead letter, got {received.kind}"
-        reason = received.headers.get(h.DLQ_REASON)
+        reason = received.letter.reason
         return None if not example.codes or reason in example.codes else f"dead-letter reason {reason}"
     if example.expected == "accepted":
         return None if received.kind == "accepted" else f"expected an acknowledgment, got {received.kind}"

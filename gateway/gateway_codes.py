@@ -6,7 +6,7 @@ types (``GW-STRING_PATTERN_MISMATCH``, ``GW-MISSING``…) and the régimen-51 ch
 (``GW-RUC_INVALID``, ``GW-RETURN_BEFORE_SHIPMENT``…). Each carries the path of the field in the publisher's event,
 an English message (the validator's own, with the offending value's details) and the Spanish one below.
 ``contracts/gateway-codes.md`` is generated from this table (``python -m gateway.gateway_codes``); customs' codes
-are in ``gateway.customs_codes``.
+are in ``gateway.contract.customs_codes``.
 """
 
 from __future__ import annotations

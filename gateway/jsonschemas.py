@@ -21,7 +21,8 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 
-from gateway.events import CASE_EVENTS, CloudEvent
+from gateway.documents import CASE_EVENTS
+from gateway.events import CloudEvent
 from gateway.outcomes import Acknowledgment, Rejection
 from gateway.resources import contracts_dir
 

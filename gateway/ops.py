@@ -1,7 +1,8 @@
 """The ops HTTP server of a running gateway: ``/metrics``, ``/healthz`` (live) and ``/readyz`` (ready).
 
 Live while the process works (its housekeeping loop runs). Ready only when the broker answers, this instance has
-partitions assigned, and the circuit to customs is not open; ``/readyz`` says which check failed.
+partitions assigned, and the circuit to customs is not open; ``/readyz`` says which check failed. The server knows
+the gateway only as ``Health`` (``gateway.kafka.health.GatewayHealth`` in the running gateway).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -19,12 +20,26 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.http_server import EmbeddedServer
-
-if TYPE_CHECKING:
-    from gateway.kafka.service import Gateway
+from gateway.metrics import GatewayMetrics
 
 
-def create_app(gateway: Gateway) -> Starlette:
+class Health(Protocol):
+    """What the ops server reads of a running gateway."""
+
+    @property
+    def metrics(self) -> GatewayMetrics: ...
+
+    def refresh_gauges(self) -> None:
+        """Set the gauges that are read, not counted, just before a scrape."""
+
+    def is_alive(self) -> bool: ...
+
+    async def readiness(self) -> dict[str, bool]:
+        """Each readiness check by name: ready when all hold."""
+        ...
+
+
+def create_app(gateway: Health) -> Starlette:
     async def metrics(_: Request) -> Response:
         gateway.refresh_gauges()
         return Response(generate_latest(gateway.metrics.registry), media_type=CONTENT_TYPE_LATEST)
@@ -50,7 +65,7 @@ def create_app(gateway: Gateway) -> Starlette:
 class OpsServer:
     """uvicorn in the gateway's own event loop, on a socket bound before it starts (port 0: a free one)."""
 
-    def __init__(self, gateway: Gateway, host: str, port: int) -> None:
+    def __init__(self, gateway: Health, host: str, port: int) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))

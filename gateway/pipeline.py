@@ -22,10 +22,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal, TypedDict
 
-from gateway import documents, gateway_codes
-from gateway.customs_codes import BY_CODE
+from gateway import gateway_codes
+from gateway.contract.customs_codes import BY_CODE
+from gateway.documents import DOCUMENTS, Documents
 from gateway.errors import DeliveryError, InvalidEvent, UndecodableEvent
-from gateway.events import CaseEvent, binding, decode
+from gateway.events import CaseEventBase, binding
 from gateway.events.identifiers import ruc_warnings
 from gateway.events.validation import FieldError
 from gateway.kafka.headers import TRACEPARENT, Headers, text
@@ -99,8 +100,10 @@ class Pipeline:
         max_event_bytes: int = 1_048_576,
         clock: Callable[[], datetime] = _now,
         identities: Mapping[str, SigningIdentity] | None = None,
+        documents: Documents = DOCUMENTS,
     ) -> None:
         self._endpoint = endpoint
+        self._documents = documents
         self._identities = dict(identities or {})
         self._source = source
         self._max_event_bytes = max_event_bytes
@@ -125,13 +128,13 @@ class Pipeline:
                     f"{len(record.key or b'')} (at most {MAX_KEY_BYTES}); the dead letter keeps the first "
                     f"{TOO_LARGE_KEPT_BYTES} bytes of the value and {MAX_KEY_BYTES} of the key",
                 )
-            event = decode(*binding.structured(record.value, record.headers))
+            event = self._documents.decode(*binding.structured(record.value, record.headers))
             add_event_context(event_id=event.id, case_id=event.subject, correlation_id=event.correlationid)
             identity = self._identity(event)
             with tracer.start_as_current_span("map"):
-                document = documents.map_event(event)
+                document = self._documents.map_event(event)
             with tracer.start_as_current_span("validate"):
-                documents.check(event, document)
+                self._documents.check(event, document)
             if identity is None:
                 body = document.to_bytes()
             else:
@@ -167,7 +170,7 @@ class Pipeline:
         log.info("%s %s: customs answered %s", document.kind, document.message_id, reply.status)
         return self._answer(event, document, reply)
 
-    def _identity(self, event: CaseEvent) -> SigningIdentity | None:
+    def _identity(self, event: CaseEventBase) -> SigningIdentity | None:
         """The sender's signing identity; ``None`` when the gateway has no agencies (documents filed unsigned)."""
         if not self._identities:
             return None
@@ -184,7 +187,7 @@ class Pipeline:
 
     # -- outcomes -------------------------------------------------------------------------------------------
 
-    def _answer(self, event: CaseEvent, document: Document, reply: CustomsReply) -> Outcome:
+    def _answer(self, event: CaseEventBase, document: Document, reply: CustomsReply) -> Outcome:
         common = {
             "answered_event_id": event.id,
             "answered_event_type": event.type,

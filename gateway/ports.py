@@ -2,17 +2,27 @@
 
 ``adapters/http_customs_endpoint.py`` implements it over HTTP with retries; ``adapters/fake_customs_endpoint.py``
 accepts in-process (tests, benchmarks). A reply is data, whatever customs decided; only failing to obtain a
-reply raises (``gateway.errors.DeliveryError``).
+reply raises (``gateway.errors.DeliveryError``). The reply's types are the contract's (``gateway.contract.replies``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
-Status = Literal["RECEIVED", "ACCEPTED", "REJECTED"]
-Stage = Literal["RECEPTION", "VALIDATION", "BUSINESS"]
+from gateway.contract.replies import Acceptance, CustomsReply, Reception, RejectionNotice, ReplyError, Stage, Status
+
+__all__ = [
+    "Acceptance",
+    "CustomsEndpoint",
+    "CustomsReply",
+    "Filing",
+    "Reception",
+    "RejectionNotice",
+    "ReplyError",
+    "Stage",
+    "Status",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,48 +38,6 @@ class Filing:
     # ask the status query before sending, so the document is not submitted twice.
     maybe_filed: bool = False
     agency: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ReplyError:
-    code: str
-    description: str
-    severity: Literal["ERROR", "WARNING"] = "ERROR"
-    pointer: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Reception:
-    submission_number: str
-    received_at: datetime
-    payload_digest: str
-
-
-@dataclass(frozen=True, slots=True)
-class Acceptance:
-    official_number: str
-    accepted_at: datetime
-    valid_until: date | None = None
-    inspection_channel: str | None = None
-    warnings: tuple[ReplyError, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class RejectionNotice:
-    stage: Stage
-    errors: tuple[ReplyError, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class CustomsReply:
-    """What customs answered for one filing."""
-
-    status: Status
-    message_id: str | None = None
-    document_type: str | None = None
-    reception: Reception | None = None
-    acceptance: Acceptance | None = None
-    rejection: RejectionNotice | None = None
 
 
 class CustomsEndpoint(Protocol):

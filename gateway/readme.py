@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from gateway import customs_codes
+from gateway.contract import customs_codes
 from gateway.settings import settings_table
 
 SECTIONS: dict[str, Callable[[], str]] = {"settings": settings_table, "customs-codes": customs_codes.table}

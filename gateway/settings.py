@@ -8,6 +8,7 @@ down; nothing else reads the environment. The README's settings table is generat
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -148,7 +149,11 @@ class ProcessingSettings(_Section):
         "`GATEWAY_KAFKA__MAX_MESSAGE_BYTES` less 16 KiB, so that a dead letter, headers included, always fits.",
     )
     publish_retry_s: float = Field(
-        1.0, gt=0, description="Pause before publishing an outcome again after the broker refused it."
+        1.0,
+        gt=0,
+        description="Pause before publishing an outcome again after a transient failure (the broker away or busy). "
+        "A record the broker refuses for good is not retried: an acknowledgment or rejection becomes an "
+        "`unpublishable` dead letter, a dead letter stops its partition.",
     )
     commit_interval_ms: int = Field(
         200, ge=10, description="How often finished work is committed (one commit for all partitions)."
@@ -300,20 +305,51 @@ class Settings(BaseSettings):
         return self
 
 
-def settings_table() -> str:
-    """The README's settings table, one row per leaf field, in declaration order."""
-    rows = ["| environment variable | default | meaning |", "|---|---|---|"]
+def environment_variable(path: str) -> str:
+    """The environment variable of a setting's field path: ``ecuapass.token_file`` -> ``GATEWAY_ECUAPASS__TOKEN_FILE``,
+    ``agencies.<RUC>.token`` -> ``GATEWAY_AGENCIES__<RUC>__TOKEN``. The one place that spells settings so: errors
+    name field paths, and the entry point renders them with this."""
+    prefix = Settings.model_config.get("env_prefix") or ""
+    delimiter = Settings.model_config.get("env_nested_delimiter") or "__"
+    return prefix + delimiter.join(part.upper() for part in path.split("."))
+
+
+# The customs endpoint's credentials: an agency's own replace the ecuapass section's (``AgencySettings.endpoint``).
+ENDPOINT_CREDENTIALS = ("token", "token_file", "ssl_cafile", "ssl_certfile", "ssl_keyfile")
+
+
+def endpoint_fields(agency: AgencySettings | None = None) -> dict[str, str]:
+    """Where each credential of an endpoint's settings comes from, as the field path its errors name: the
+    ``ecuapass`` section's, or ``agencies.<RUC>.*`` for those ``agency`` has of its own."""
+    fields = {name: f"ecuapass.{name}" for name in ENDPOINT_CREDENTIALS}
+    own: tuple[str, ...] = ()
+    if agency is not None and (agency.token is not None or agency.token_file is not None):
+        own += ("token", "token_file")
+    if agency is not None and agency.ssl_certfile is not None:
+        own += ("ssl_certfile", "ssl_keyfile")
+    return fields | {name: f"agencies.<RUC>.{name}" for name in own}
+
+
+def setting_fields() -> Iterator[tuple[str, FieldInfo]]:
+    """Every setting as its field path and field, in declaration order: ``kafka.bootstrap_servers``...,
+    ``agencies`` and ``agencies.<RUC>.certificate``..., ``source``..."""
     for name, field in Settings.model_fields.items():
         section = field.annotation
         if name == "agencies":
-            rows.append(_row("GATEWAY_AGENCIES", field))
+            yield name, field
             for sub, subfield in AgencySettings.model_fields.items():
-                rows.append(_row(f"GATEWAY_AGENCIES__<RUC>__{sub.upper()}", subfield))
+                yield f"agencies.<RUC>.{sub}", subfield
         elif isinstance(section, type) and issubclass(section, BaseModel):
             for sub, subfield in section.model_fields.items():
-                rows.append(_row(f"GATEWAY_{name.upper()}__{sub.upper()}", subfield))
+                yield f"{name}.{sub}", subfield
         else:
-            rows.append(_row(f"GATEWAY_{name.upper()}", field))
+            yield name, field
+
+
+def settings_table() -> str:
+    """The README's settings table, one row per leaf field, in declaration order."""
+    rows = ["| environment variable | default | meaning |", "|---|---|---|"]
+    rows += [_row(environment_variable(path), field) for path, field in setting_fields()]
     return "\n".join(rows)
 
 

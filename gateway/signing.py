@@ -15,16 +15,14 @@ An agency's identity is loaded once, at start-up, from PKCS#12 or PEM; every pro
 password, expired certificate, a certificate of another RUC) is a ``ConfigurationError`` naming the agency (its name
 and its RUC masked, as the logs mask identifiers) and the file, never the password.
 
-Which RUC a certificate holds: the subject ``organizationIdentifier`` (2.5.4.97) in the ETSI EN 319 412-1 form
-``VATEC-<RUC>``, or the subject ``serialNumber`` (2.5.4.5) holding the 13-digit RUC. Ecuadorian CAs (Banco
-Central, Security Data, ANF AC) also put the RUC in private-OID extensions; those OIDs are not verified here and
-are not read (a known limitation).
+Which RUC a certificate holds is read as the mock reads it (``gateway.contract.certificates``): the subject
+``organizationIdentifier`` ``VATEC-<RUC>`` or a 13-digit subject ``serialNumber``. Ecuadorian CAs (Banco Central,
+Security Data, ANF AC) also put the RUC in private-OID extensions; those are not read (a known limitation).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,11 +33,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
 from signxml.xades.xades import XAdESDataObjectFormat, XAdESSigner
 
+from gateway.contract.certificates import certificate_rucs
 from gateway.errors import ConfigurationError
 from gateway.logs import mask
 from gateway.settings import AgencySettings
@@ -47,8 +45,6 @@ from gateway.settings import AgencySettings
 log = logging.getLogger(__name__)
 
 _PKCS12_SUFFIXES = (".p12", ".pfx")
-_VAT_EC = re.compile(r"VATEC-(\d{13})")
-_RUC = re.compile(r"\d{13}")
 
 SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -77,19 +73,6 @@ class SigningIdentity:
         )
         signed = signer.sign(root, key=self.key, cert=list(self.chain), always_add_key_value=False)
         return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
-
-
-def certificate_rucs(certificate: x509.Certificate) -> set[str]:
-    """The RUCs a certificate's subject names: ``organizationIdentifier`` ``VATEC-<RUC>`` and a 13-digit
-    ``serialNumber``."""
-    found: set[str] = set()
-    for attribute in certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER):
-        if (match := _VAT_EC.fullmatch(str(attribute.value))) is not None:
-            found.add(match.group(1))
-    for attribute in certificate.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER):
-        if _RUC.fullmatch(str(attribute.value)):
-            found.add(str(attribute.value))
-    return found
 
 
 def load_identities(

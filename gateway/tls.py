@@ -8,33 +8,36 @@ certificate and host name (TLS 1.2 or later): against ``cafile`` alone when give
 from __future__ import annotations
 
 import ssl
+from collections.abc import Mapping
 from pathlib import Path
 
 from gateway.errors import ConfigurationError
 
 
 def client_context(
-    prefix: str, *, cafile: Path | None, certfile: Path | None = None, keyfile: Path | None = None
+    fields: Mapping[str, str], *, cafile: Path | None, certfile: Path | None = None, keyfile: Path | None = None
 ) -> ssl.SSLContext:
-    """``prefix`` names the settings in errors, e.g. ``GATEWAY_KAFKA__`` -> ``GATEWAY_KAFKA__SSL_CAFILE``."""
+    """``fields`` names the settings in errors by field path: ``ssl_cafile``, ``ssl_certfile`` and ``ssl_keyfile``
+    to e.g. ``kafka.ssl_cafile`` (``gateway.errors``: the entry point renders them as environment variables)."""
+    ca, cert, key = fields["ssl_cafile"], fields["ssl_certfile"], fields["ssl_keyfile"]
     if keyfile is not None and certfile is None:
-        raise ConfigurationError(f"{prefix}SSL_KEYFILE is set without {prefix}SSL_CERTFILE")
+        raise ConfigurationError(f"{key} is set without {cert}", fields=(key, cert))
     try:
         context = ssl.create_default_context(cafile=str(cafile) if cafile else None)
     except (OSError, ssl.SSLError) as exc:
-        raise ConfigurationError(f"cannot load {prefix}SSL_CAFILE {cafile}: {_reason(exc)}") from exc
+        raise ConfigurationError(f"cannot load {ca} {cafile}: {_reason(exc)}", fields=(ca,)) from exc
     if certfile is not None:
 
         def no_password() -> bytes:
             # Without a callback OpenSSL would prompt on the terminal for the passphrase.
-            raise ConfigurationError(f"{prefix}SSL_KEYFILE is encrypted: give an unencrypted key (a mounted secret)")
+            raise ConfigurationError(f"{key} is encrypted: give an unencrypted key (a mounted secret)", fields=(key,))
 
         try:
             context.load_cert_chain(str(certfile), str(keyfile) if keyfile else None, password=no_password)
         except (OSError, ssl.SSLError) as exc:
-            key = f" with key {keyfile}" if keyfile else ""
+            with_key = f" with key {keyfile}" if keyfile else ""
             raise ConfigurationError(
-                f"cannot load the client certificate {prefix}SSL_CERTFILE {certfile}{key}: {_reason(exc)}"
+                f"cannot load the client certificate {cert} {certfile}{with_key}: {_reason(exc)}", fields=(cert, key)
             ) from exc
     return context
 

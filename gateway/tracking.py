@@ -7,10 +7,11 @@ An operations tool beside ``gateway/dlq.py``: it only reads Kafka, never the inp
   one case (Kafka key, or the ``dlq.original.key`` header of a dead letter) and returns them in time
   order: the outcome's CloudEvents ``time``, or the record timestamp of a dead letter.
 - ``follow(settings)`` follows the same three topics live (from their current end, or from their beginning) with
-  the demo's group-less ``OutcomeReader`` and yields each outcome as it arrives, until cancelled. A dead letter
-  read live carries no record timestamp there: its time is the ``dlq.last.failure`` header the gateway sets when it
-  publishes the letter. On Tansu, which reports a partition's end one record batch early, following "from now on"
-  may first show the last outcomes already there.
+  the demo's group-less ``OutcomeReader`` and yields each outcome as it arrives, until cancelled. On Tansu, which
+  reports a partition's end one record batch early, following "from now on" may first show the last outcomes
+  already there.
+- Both read records through the one decoder of outcome records (``gateway.kafka.records.received``): a dead
+  letter's time is its record timestamp, or the ``dlq.last.failure`` header the gateway sets when it has none.
 - ``Entry`` is one outcome whatever its kind; acknowledgments and rejections are deduplicated by their outcome
   ``id`` (a redelivered event gets the same one), dead letters are all kept.
 - ``Printer`` renders entries for a person (rich: one block per entry, coloured by kind, official numbers and
@@ -38,27 +39,25 @@ import os
 import re
 import sys
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
-from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.text import Text
 
 from gateway.devstack.demo import OutcomeReader
 from gateway.documents import BY_EVENT_TYPE
-from gateway.errors import ConfigurationError
-from gateway.kafka import headers as h
-from gateway.kafka.reading import read_to_end
+from gateway.kafka import records
+from gateway.kafka.headers import REPLAY_COUNT
+from gateway.kafka.reading import read_to_end, reading_errors
+from gateway.kafka.records import KINDS, Kind, Received
+from gateway.kafka.security import kafka_errors
 from gateway.logs import mask
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
-
-Kind = Literal["accepted", "rejected", "dead-letter"]
-KINDS: tuple[Kind, ...] = ("accepted", "rejected", "dead-letter")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +122,12 @@ async def case_timeline(settings: Settings, case_id: str) -> list[Entry]:
     contents = await read_to_end(settings, _topics(settings))
     seen = _Seen()
     entries: list[Entry] = []
-    for kind, records in zip(KINDS, contents, strict=True):
-        for record in records:
-            headers = {k: v.decode("utf-8", "replace") for k, v in record.headers or ()}
-            key = _text(record.key)
-            if (headers.get(h.DLQ_ORIGINAL_KEY, key) if kind == "dead-letter" else key) != case_id:
+    for kind, found in zip(KINDS, contents, strict=True):
+        for record in found:
+            received = records.received(kind, record)
+            if received.case_id != case_id:
                 continue
-            timestamp = datetime.fromtimestamp(record.timestamp / 1000, tz=UTC)
-            entry = entry_from_record(kind, record.value or b"", headers, key=record.key, timestamp=timestamp)
+            entry = entry_from_record(received)
             if entry is not None and seen.first(entry):
                 entries.append(entry)
     return sorted(entries, key=lambda entry: entry.time)
@@ -143,18 +140,14 @@ async def follow(
     cancelled. ``on_ready`` is called once the reader holds its position: outcomes published after it are seen."""
     reader = OutcomeReader(settings)
     try:
-        try:
+        async with reading_errors(settings.kafka, "follow the outcome topics"), kafka_errors(settings.kafka):
             await reader.start(from_beginning=from_beginning)
-        except KafkaError as exc:
-            raise ConfigurationError(
-                f"cannot follow the outcome topics on {settings.kafka.bootstrap_servers}: {exc}"
-            ) from exc
         if on_ready is not None:
             on_ready()
         seen = _Seen()
         while True:
             for received in await reader.read(timeout_ms=500):
-                entry = entry_from_record(received.kind, received.value, received.headers)
+                entry = entry_from_record(received)
                 if entry is not None and seen.first(entry):
                     yield entry
     finally:
@@ -195,19 +188,13 @@ async def tail(
             await pumping  # re-raises what stopped it, unless the cancellation or a closed stdout
 
 
-def entry_from_record(
-    kind: Kind,
-    value: bytes,
-    headers: Mapping[str, str],
-    *,
-    key: bytes | None = None,
-    timestamp: datetime | None = None,
-) -> Entry | None:
+def entry_from_record(received: Received) -> Entry | None:
     """An outcome record as an ``Entry``; ``None`` (logged) for an acknowledgment or rejection that is not one."""
-    replays = _int(headers.get(h.REPLAY_COUNT))
+    kind, key, timestamp = received.kind, received.key, received.timestamp
+    replays = _int(received.headers.get(REPLAY_COUNT))
     if kind == "dead-letter":
-        return _dead_letter(value, headers, key, timestamp, replays)
-    body = _json(value)
+        return _dead_letter(received, replays)
+    body = _json(received.value)
     data = body.get("data") if body is not None else None
     if body is None or not isinstance(data, dict):
         log.warning("skipping a record of the %s topic that is not an outcome CloudEvent", kind)
@@ -243,28 +230,24 @@ def entry_from_record(
     )
 
 
-def _dead_letter(
-    value: bytes, headers: Mapping[str, str], key: bytes | None, timestamp: datetime | None, replays: int | None
-) -> Entry:
-    event = _json(value) or {}  # a delivery failure keeps a valid event: say which one
+def _dead_letter(received: Received, replays: int | None) -> Entry:
+    event = _json(received.value) or {}  # a delivery failure keeps a valid event: say which one
     event_type = _str(event.get("type"))
     data = event.get("data")
-    coordinates = [
-        headers.get(name) for name in (h.DLQ_ORIGINAL_TOPIC, h.DLQ_ORIGINAL_PARTITION, h.DLQ_ORIGINAL_OFFSET)
-    ]
+    letter = received.letter
     return Entry(
-        time=timestamp or _time(headers.get(h.DLQ_LAST_FAILURE)) or datetime.now(UTC),
+        time=received.timestamp or letter.last_failure or datetime.now(UTC),
         kind="dead-letter",
-        case_id=headers.get(h.DLQ_ORIGINAL_KEY) or _text(key) or _str(event.get("subject")),
+        case_id=received.case_id or _str(event.get("subject")),
         document=_document(event_type),
         event_id=_str(event.get("id")),
         event_type=event_type,
         local_reference=_str(data.get("local_reference")) if isinstance(data, dict) else None,
-        reason=headers.get(h.DLQ_REASON),
-        error_class=headers.get(h.DLQ_ERROR_CLASS),
-        attempts=_int(headers.get(h.DLQ_ATTEMPTS)),
-        detail=headers.get(h.DLQ_DETAIL),
-        original_record=":".join(map(str, coordinates)) if all(coordinates) else None,
+        reason=letter.reason,
+        error_class=letter.error_class,
+        attempts=letter.attempts,
+        detail=letter.detail,
+        original_record=letter.original_record,
         replay_count=replays,
     )
 
@@ -274,9 +257,9 @@ def _document(event_type: str | None) -> str | None:
     return kind.name if kind is not None else None
 
 
-def _topics(settings: Settings) -> tuple[str, str, str]:
+def _topics(settings: Settings) -> list[str]:
     """The outcome topics, in the order of ``KINDS``."""
-    return settings.topics.acks, settings.topics.rejections, settings.topics.dlq
+    return list(records.kinds(settings.topics))
 
 
 class _Seen:

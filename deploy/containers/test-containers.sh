@@ -138,7 +138,7 @@ build_images() {
     wheels=$context/deploy/containers/wheelhouse
     mkdir -p "$context"
     tar -C "$REPO" --exclude=__pycache__ --exclude='*.pyc' --exclude='*.sqlite3*' -c Dockerfile .dockerignore \
-        pyproject.toml README.md gateway adapters schemas contracts deploy/containers/requirements.txt \
+        pyproject.toml README.md gateway adapters ecuapass_mock schemas contracts deploy/containers/requirements.txt \
         deploy/containers/wheelhouse | tar -C "$context" -x
     say "wheelhouse: the locked packages (hashes checked, straight from PyPI) and the gateway's wheel"
     # The machine's pip configuration may add local indexes serving other builds of the same versions: ignore it.

@@ -1,6 +1,6 @@
 """The AsyncAPI 3.0 document of the gateway, generated from its FastStream broker into ``contracts/asyncapi.yaml``.
 
-FastStream describes the channels the gateway declares (``gateway/kafka/service.py``); this package adds what
+FastStream describes the channels the gateway declares (``gateway/kafka/wiring.py``); this package adds what
 FastStream cannot see: the case-event payloads in both CloudEvents content modes, every header read or written
 (names and meanings from ``gateway/kafka/headers.py``, value formats from the events' schemas), the Kafka key (the
 case id) and the quarantine topic, which only ``ecuapass-gateway dlq replay`` writes. The file only changes when the

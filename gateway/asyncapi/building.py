@@ -1,8 +1,9 @@
 """The AsyncAPI 3.0 document of the gateway (``gateway/asyncapi/``), built from its FastStream broker.
 
-``document()`` orders the steps: build the gateway from the settings' defaults (not the environment, and without
-connecting), let FastStream describe the broker, pin the server and complete the channels (``channels.py``, with
-the headers of ``headers.py``), then sort every map, so that the document only changes when the code does.
+``document()`` orders the steps: wire the broker from the settings' defaults (``gateway.kafka.wiring``: not the
+environment, no gateway, nothing connects), let FastStream describe it, pin the server and complete the channels
+(``channels.py``, with the headers of ``headers.py``), then sort every map, so that the document only changes when
+the code does.
 ``rendering.py`` turns it into text and writes ``contracts/asyncapi.yaml``; ``serving.py`` serves it.
 """
 
@@ -31,6 +32,7 @@ from gateway.asyncapi.headers import (
 )
 from gateway.asyncapi.reading import find_channel
 from gateway.kafka.headers import CE_PREFIX, CONTENT_TYPE, DLQ_PREFIX, REPLAY_COUNT, REPLAYED_FROM, TRACEPARENT
+from gateway.kafka.wiring import wire
 from gateway.settings import Settings
 
 TITLE = "Ecuapass régimen-51 gateway"
@@ -89,10 +91,8 @@ def default_settings() -> Settings:
 
 def document() -> dict[str, Any]:
     """The AsyncAPI 3.0 document, as plain JSON-compatible data in a stable order."""
-    from gateway.bootstrap import build_gateway
-
     settings = default_settings()
-    broker = build_gateway(settings).broker  # building the broker does not connect
+    broker = wire(settings).broker
     factory = AsyncAPI(
         broker,
         title=TITLE,

@@ -1,6 +1,6 @@
 """What FastStream leaves out of the AsyncAPI document's channels (``gateway/asyncapi/``); ``building.py`` adds it.
 
-FastStream sees the channels the gateway declares (``gateway/kafka/service.py``: the input subscriber and the three
+FastStream sees the channels the gateway declares (``gateway/kafka/wiring.py``: the input subscriber and the three
 outcome publishers) but not what travels on them: the handler takes raw records, so the input gets one message per
 CloudEvents content mode with the case events' schemas; every message gets its headers (from ``headers.py``) and its
 Kafka key; the quarantine channel, which only ``ecuapass-gateway dlq replay`` writes, is added by hand; and the one
@@ -22,7 +22,7 @@ from gateway.asyncapi.headers import (
     Headers,
 )
 from gateway.asyncapi.reading import channel_name, messages, operation, referenced, resolve
-from gateway.events import CASE_EVENTS
+from gateway.documents import CASE_EVENTS
 from gateway.kafka.headers import (
     CE_PREFIX,
     CLOUDEVENTS_JSON,

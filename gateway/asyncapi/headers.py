@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from gateway.events import CASE_EVENTS, CaseEventBase
+from gateway.documents import CASE_EVENTS
+from gateway.events import CaseEventBase
 from gateway.kafka.headers import (
     CE_PREFIX,
     CLOUDEVENTS_JSON,

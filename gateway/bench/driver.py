@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from gateway.bench.workload import Event
+from gateway.kafka import records
 from gateway.settings import Settings
 
 TICK_S = 0.005
@@ -92,8 +93,8 @@ class Collector:
     """Reads every outcome topic (acks, rejections, dead letters) into the current phase, in a background task."""
 
     def __init__(self, settings: Settings) -> None:
-        topics = settings.topics
-        self._kinds = {topics.acks: "accepted", topics.rejections: "rejected", topics.dlq: "dead_letter"}
+        # The report's labels are the metrics' (dead_letter), the topics those of the outcome records.
+        self._kinds = {topic: kind.replace("-", "_") for topic, kind in records.kinds(settings.topics).items()}
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.kafka.bootstrap_servers,
             enable_auto_commit=False,
@@ -120,9 +121,9 @@ class Collector:
     async def _read(self) -> None:
         while True:
             batches = await self._consumer.getmany(timeout_ms=200, max_records=5_000)
-            for tp, records in batches.items():
+            for tp, polled in batches.items():
                 self.phase.outcomes += [
-                    Outcome(self._kinds[tp.topic], record.timestamp, record.value or b"") for record in records
+                    Outcome(self._kinds[tp.topic], record.timestamp, record.value or b"") for record in polled
                 ]
             if batches:
                 self._arrived.set()

@@ -3,8 +3,10 @@
 ``python -m gateway.bench.naive`` is what one writes first: a (non-batch) FastStream subscriber with
 ``AckPolicy.ACK`` whose handler runs the same pipeline as the gateway (decode, validate, map, XSD-validate, file
 over HTTP with the same adapter and retries), awaits the publication of the outcome, and lets FastStream commit
-after it returns. One event is in flight at a time, so its throughput is about 1 / (latency of one event). Same
-``GATEWAY_*`` settings as the gateway. Prints ``ready`` once its partitions are assigned; stops on SIGTERM/SIGINT.
+after it returns. One event is in flight at a time, so its throughput is about 1 / (latency of one event). It shares
+with the gateway only how records are read and written (``gateway.kafka.handler.inbound``,
+``gateway.kafka.records.encode``), and publishes the obvious way, through FastStream. Same ``GATEWAY_*`` settings as
+the gateway. Prints ``ready`` once its partitions are assigned; stops on SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from faststream.kafka.annotations import KafkaMessage
 from adapters.http_customs_endpoint import HttpCustomsEndpoint
 from gateway import logs, tracing
 from gateway.kafka import records
+from gateway.kafka.handler import inbound
 from gateway.kafka.headers import as_text
-from gateway.pipeline import InboundRecord, Pipeline
+from gateway.pipeline import Pipeline
 from gateway.settings import Settings
 from gateway.signals import StopSignal
 from gateway.signing import load_identities
@@ -56,16 +59,9 @@ async def serve(settings: Settings) -> None:
     async def handle(message: KafkaMessage) -> None:
         record = message.raw_message
         assert isinstance(record, ConsumerRecord)  # a single-record subscriber
-        inbound = InboundRecord(
-            value=record.value or b"",
-            key=record.key,
-            headers=tuple(record.headers or ()),
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-        )
-        outcome = await pipeline.process(inbound)
-        out = records.encode(outcome, inbound, settings.topics, now=datetime.now(UTC))
+        answered = inbound(record)
+        outcome = await pipeline.process(answered)
+        out = records.encode(outcome, answered, settings.topics, now=datetime.now(UTC))
         await broker.publish(out.value, out.topic, key=out.key, headers=as_text(out.headers))
 
     with StopSignal() as stop:

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from adapters.http_customs_endpoint import HttpCustomsEndpoint
 from gateway import documents
 from gateway.bench.workload import Event
+from gateway.documents import decode
 from gateway.errors import ConfigurationError
-from gateway.events import decode
 from gateway.examples import resolve_references
 from gateway.ports import Filing
 from gateway.settings import EcuapassSettings, RetrySettings

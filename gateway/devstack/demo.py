@@ -9,14 +9,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from lxml import etree
 
 from gateway import documents
+from gateway.documents import decode
 from gateway.errors import ContractError
-from gateway.events import decode
-from gateway.examples import Example, Received, examples, verdict
+from gateway.examples import Example, examples, verdict
+from gateway.kafka import records
+from gateway.kafka.records import Received
 from gateway.kafka.security import client_security
 from gateway.settings import Settings
 
@@ -26,8 +29,7 @@ class OutcomeReader:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        topics = settings.topics
-        self._kinds = {topics.acks: "accepted", topics.rejections: "rejected", topics.dlq: "dead-letter"}
+        self._kinds = records.kinds(settings.topics)
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.kafka.bootstrap_servers,
             enable_auto_commit=False,
@@ -54,15 +56,21 @@ class OutcomeReader:
 
     async def read(self, timeout_ms: int = 200) -> list[Received]:
         batches = await self._consumer.getmany(timeout_ms=timeout_ms)
-        return [
-            Received(
-                self._kinds[tp.topic],  # type: ignore[arg-type]
-                record.value or b"",
-                {k: v.decode("utf-8", "replace") for k, v in record.headers or ()},
-            )
-            for tp, records in batches.items()
-            for record in records
-        ]
+        return [records.received(self._kinds[tp.topic], record) for tp, polled in batches.items() for record in polled]
+
+
+class CaseSender(Protocol):
+    """What the back-end publishes with (aiokafka's producer has it)."""
+
+    async def send(self, topic: str, value: bytes, key: bytes | None = None) -> Any: ...
+
+    async def flush(self) -> None: ...
+
+
+class OutcomeSource(Protocol):
+    """What the back-end reads outcomes with, from where they ended when it started (``OutcomeReader``)."""
+
+    async def read(self, timeout_ms: int = 200) -> list[Received]: ...
 
 
 async def exchange(
@@ -71,15 +79,17 @@ async def exchange(
     *,
     timeout_s: float = 60.0,
     payloads: dict[Example, bytes] | None = None,
+    clients: tuple[CaseSender, OutcomeSource] | None = None,
 ) -> dict[Example, Received | None]:
     """Publish every case and collect each one's outcome (``None`` if none came in time).
 
     A case that builds on another example's official number (``{{name}}`` references) is published once that
     example has been acknowledged; the prerequisites are filed too and appear in the result, before their
-    dependants. A case whose prerequisite was not accepted gets no outcome.
+    dependants. A case whose prerequisite was not accepted gets no outcome. ``clients``: a started producer and
+    reader to use (the tests' in-memory broker), instead of connecting to ``settings.kafka``.
     """
-    by_name = {case.name: case for case in examples()} | {case.name: case for case in cases}
-    ordered = _with_prerequisites(cases, by_name)
+    if clients is not None:
+        return await _exchange(settings, cases, timeout_s, payloads, *clients)
     reader = OutcomeReader(settings)
     await reader.start()
     # Compressed, as agencies' back-ends usually produce: the contract suite run against the images proves that the
@@ -91,22 +101,35 @@ async def exchange(
         **client_security(settings.kafka),
     )
     await producer.start()
+    try:
+        return await _exchange(settings, cases, timeout_s, payloads, producer, reader)
+    finally:
+        await producer.stop()
+        await reader.stop()
+
+
+async def _exchange(
+    settings: Settings,
+    cases: Sequence[Example],
+    timeout_s: float,
+    payloads: dict[Example, bytes] | None,
+    producer: CaseSender,
+    reader: OutcomeSource,
+) -> dict[Example, Received | None]:
+    by_name = {case.name: case for case in examples()} | {case.name: case for case in cases}
+    ordered = _with_prerequisites(cases, by_name)
     results: dict[Example, Received | None] = dict.fromkeys(ordered)
     numbers: dict[str, str] = {}
     payloads = {} if payloads is None else payloads
     pending = list(ordered)
     deadline = time.monotonic() + timeout_s
-    try:
-        while pending and time.monotonic() < deadline:
-            ready = [case for case in pending if all(name in numbers for name in case.requires())]
-            if not ready:
-                break  # the rest wait for prerequisites that were not accepted
-            pending = [case for case in pending if case not in ready]
-            await _publish_and_collect(settings, producer, reader, ready, numbers, results, payloads, deadline)
-        return results
-    finally:
-        await producer.stop()
-        await reader.stop()
+    while pending and time.monotonic() < deadline:
+        ready = [case for case in pending if all(name in numbers for name in case.requires())]
+        if not ready:
+            break  # the rest wait for prerequisites that were not accepted
+        pending = [case for case in pending if case not in ready]
+        await _publish_and_collect(settings, producer, reader, ready, numbers, results, payloads, deadline)
+    return results
 
 
 def procedure_order(cases: Sequence[Example]) -> list[Example]:
@@ -136,8 +159,8 @@ def _with_prerequisites(cases: Sequence[Example], by_name: dict[str, Example]) -
 
 async def _publish_and_collect(
     settings: Settings,
-    producer: AIOKafkaProducer,
-    reader: OutcomeReader,
+    producer: CaseSender,
+    reader: OutcomeSource,
     wave: Sequence[Example],
     numbers: dict[str, str],
     results: dict[Example, Received | None],
@@ -206,8 +229,8 @@ def _show_document(case: Example, payload: bytes | None, out: Callable[[str], No
 
 def _show_reply(received: Received, out: Callable[[str], None]) -> None:
     if received.kind == "dead-letter":
-        h = received.headers
-        out(f"   dead letter: {h.get('dlq.reason')} ({h.get('dlq.error.class')}): {h.get('dlq.detail')}")
+        letter = received.letter
+        out(f"   dead letter: {letter.reason} ({letter.error_class}): {letter.detail}")
         return
     data = received.body().get("data")
     assert isinstance(data, dict)

@@ -25,7 +25,8 @@ from aiokafka.errors import KafkaError
 
 from gateway.devstack.demo import exchange
 from gateway.errors import ConfigurationError
-from gateway.examples import Example, Received
+from gateway.examples import Example
+from gateway.kafka.records import Received
 from gateway.kafka.security import client_security
 from gateway.settings import Settings
 

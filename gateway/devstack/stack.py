@@ -16,9 +16,9 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from adapters.ecuapass_mock.server import bind, serve
-from adapters.ecuapass_mock.signatures import SignatureCheck
-from adapters.ecuapass_mock.store import FilingStore
+from ecuapass_mock.server import bind, serve
+from ecuapass_mock.signatures import SignatureCheck
+from ecuapass_mock.store import FilingStore
 from gateway.bootstrap import build_gateway
 from gateway.devstack.broker import TANSU_FETCH_MAX_WAIT_MS, TansuBroker
 from gateway.devstack.certificates import dev_agencies

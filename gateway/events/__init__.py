@@ -1,9 +1,10 @@
 """Canonical case events: the contract agency back-ends publish to the input topic.
 
-``decode(raw)`` is the one way in: a structured CloudEvent's bytes to a typed, validated event, or a
-``gateway.errors.UndecodableEvent`` (dead letter) or ``gateway.errors.InvalidEvent`` (rejection). A record in binary
-content mode is first made structured by ``gateway.events.binding``; ``mode`` only words the errors.
-A new document is a new event class here, added to the ``CaseEvent`` union.
+``EventDecoder(events).decode(raw)`` is the one way in: a structured CloudEvent's bytes to a typed, validated event
+of one of ``events``, or a ``gateway.errors.UndecodableEvent`` (dead letter) or ``gateway.errors.InvalidEvent``
+(rejection). The gateway's decoder is that of its documents' events (``gateway.documents.decode``): a new document
+is a new event class here, attached to its document there. A record in binary content mode is first made
+structured by ``gateway.events.binding``; ``mode`` only words the errors.
 
 Hostile input: a member named twice in one JSON object is refused (``GW-DUPLICATE_KEY``, a rejection naming it):
 Pydantic keeps the last silently, other readers the first, so the publisher and the gateway could act on two
@@ -15,9 +16,12 @@ characters) makes the record a dead letter (``not_a_cloudevent``), and an unusab
 from __future__ import annotations
 
 import json
+import operator
 import re
 from collections import Counter
-from typing import Annotated, Any, Literal, get_args
+from collections.abc import Sequence
+from functools import reduce
+from typing import Annotated, Any, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -25,17 +29,9 @@ from gateway.errors import InvalidEvent, UndecodableEvent
 from gateway.events.authorization import AuthorizationRequested
 from gateway.events.binding import Mode
 from gateway.events.envelope import SCHEMA_PREFIX, CaseEventBase, CloudEvent, EventId, SourceUri
-from gateway.events.export_declaration import ExportDeclarationSubmitted
 from gateway.events.validation import FieldError, field_errors, json_path
-from gateway.events.warehouse_entry import WarehouseEntryRegistered
 from gateway.gateway_codes import BY_CODE
 from gateway.kafka.headers import CE_PREFIX
-
-# The union of every case event, discriminated by ``type``.
-CaseEvent = Annotated[
-    AuthorizationRequested | ExportDeclarationSubmitted | WarehouseEntryRegistered, Field(discriminator="type")
-]
-CASE_EVENTS: tuple[type[CaseEventBase], ...] = get_args(get_args(CaseEvent)[0])
 
 
 def event_type(cls: type[CaseEventBase]) -> str:
@@ -43,8 +39,6 @@ def event_type(cls: type[CaseEventBase]) -> str:
     return str(get_args(cls.model_fields["type"].annotation)[0])
 
 
-EVENT_TYPES: frozenset[str] = frozenset(event_type(cls) for cls in CASE_EVENTS)
-_CASE_EVENT: TypeAdapter[CaseEvent] = TypeAdapter(CaseEvent)
 MAX_REPORTED_ERRORS = 100
 MAX_PATH_CHARS = 256
 _CASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
@@ -60,33 +54,49 @@ class _Attributes(BaseModel):
     type: str
 
 
-def decode(raw: bytes, mode: Mode = "structured") -> CaseEvent:
-    """Validate one event; every problem of a known event is reported at once."""
-    try:
-        event = _CASE_EVENT.validate_json(raw, strict=True)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        if first["type"] == "json_invalid":
-            raise UndecodableEvent("not_json", detail=first["msg"]) from exc
-        attributes = _attributes(raw, mode)
-        if attributes.type not in EVENT_TYPES:
-            raise UndecodableEvent("unknown_type", detail=attributes.type) from exc
-        # A union's error locations start with the discriminator's value; drop it so paths match the event.
-        errors = [*field_errors(exc, skip=1), *duplicate_keys(raw)]
-        subject = getattr(attributes, "subject", None)
-        raise InvalidEvent(
-            _bounded(errors),
-            event_id=attributes.id,
-            event_type=attributes.type,
-            source=attributes.source,
-            subject=subject if isinstance(subject, str) and _CASE_ID.fullmatch(subject) else None,
-        ) from exc
-    duplicates = duplicate_keys(raw)
-    if duplicates:
-        raise InvalidEvent(
-            _bounded(duplicates), event_id=event.id, event_type=event.type, source=event.source, subject=event.subject
-        )
-    return event
+class EventDecoder:
+    """Decodes the events of the classes given, discriminated by ``type``; any other type is ``unknown_type``."""
+
+    def __init__(self, events: Sequence[type[CaseEventBase]]) -> None:
+        self.events = tuple(events)
+        self.types = frozenset(event_type(cls) for cls in self.events)
+        union = reduce(operator.or_, self.events)
+        # One class is no union: nothing to discriminate, and no discriminator value leading the error locations.
+        annotation = cast(Any, Annotated)[union, Field(discriminator="type")] if len(self.events) > 1 else union
+        self._skip = 1 if len(self.events) > 1 else 0
+        self._adapter: TypeAdapter[CaseEventBase] = TypeAdapter(annotation)
+
+    def decode(self, raw: bytes, mode: Mode = "structured") -> CaseEventBase:
+        """Validate one event; every problem of a known event is reported at once."""
+        try:
+            event = self._adapter.validate_json(raw, strict=True)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            if first["type"] == "json_invalid":
+                raise UndecodableEvent("not_json", detail=first["msg"]) from exc
+            attributes = _attributes(raw, mode)
+            if attributes.type not in self.types:
+                raise UndecodableEvent("unknown_type", detail=attributes.type) from exc
+            # A union's error locations start with the discriminator's value; drop it so paths match the event.
+            errors = [*field_errors(exc, skip=self._skip), *duplicate_keys(raw)]
+            subject = getattr(attributes, "subject", None)
+            raise InvalidEvent(
+                _bounded(errors),
+                event_id=attributes.id,
+                event_type=attributes.type,
+                source=attributes.source,
+                subject=subject if isinstance(subject, str) and _CASE_ID.fullmatch(subject) else None,
+            ) from exc
+        duplicates = duplicate_keys(raw)
+        if duplicates:
+            raise InvalidEvent(
+                _bounded(duplicates),
+                event_id=event.id,
+                event_type=event.type,
+                source=event.source,
+                subject=event.subject,
+            )
+        return event
 
 
 def duplicate_keys(raw: bytes) -> list[FieldError]:
@@ -175,12 +185,10 @@ def _attributes(raw: bytes, mode: Mode) -> _Attributes:
 
 
 __all__ = [
-    "CASE_EVENTS",
     "SCHEMA_PREFIX",
     "AuthorizationRequested",
-    "CaseEvent",
     "CaseEventBase",
     "CloudEvent",
-    "decode",
+    "EventDecoder",
     "event_type",
 ]

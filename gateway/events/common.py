@@ -19,7 +19,7 @@ from pydantic_core import PydanticCustomError
 from stdnum import iso6346
 from stdnum.ec import ci
 
-from gateway import codelists
+from gateway.contract import codelists
 
 
 class Model(BaseModel):
@@ -219,6 +219,6 @@ class SupportingDocument(Model):
         "COMMERCIAL_INVOICE",
         "TRANSPORT_DOCUMENT",
         "AUTHORIZATION",
-    ] = Field(description="What the document is (see gateway.codelists.SUPPORTING_DOCUMENTS).")
+    ] = Field(description="What the document is (see gateway.contract.codelists.SUPPORTING_DOCUMENTS).")
     reference: Reference = Field(description="The document's number or reference.")
     issue_date: date = Field(description="Date the document was issued.")

@@ -8,7 +8,7 @@ extension), which must then equal the ``subject``. The case id is the ``subject`
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Protocol
 
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -43,8 +43,18 @@ class CloudEvent(Model):
     correlationid: EventId | None = Field(None, description="Correlation id, echoed on the outcome.")
 
 
+class CaseData(Protocol):
+    """What the ``data`` of every case event holds, whatever its document."""
+
+    @property
+    def local_reference(self) -> str: ...
+
+
 class CaseEventBase(CloudEvent):
     """An event from an agency back-end asking for a document to be filed."""
+
+    if TYPE_CHECKING:  # each event class declares its own ``data`` field, a model with a local reference
+        data: CaseData
 
     sender: Ruc = Field(description="RUC of the agency or exporter that publishes the event.")
     # Binary-mode producers send their Kafka content-type here, often with the charset: JSON is UTF-8 anyway.

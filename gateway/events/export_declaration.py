@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from gateway import codelists
+from gateway.contract import codelists
 from gateway.events.common import (
     AuthorizationNumber,
     Country,

@@ -2,7 +2,8 @@
 
 - ``OffsetTracker`` knows, per partition, which offsets were handed out and which are done; the commit position of
   a partition is its lowest unfinished offset (or one past the last handed out when nothing is pending), so a
-  commit never covers an event whose outcome is not out.
+  commit never covers an event whose outcome is not out. An offset *held* (nothing could be published for it) is
+  no longer waited for, and stays the limit of the partition's commits.
 - ``CaseScheduler`` runs each case's events one after the other (same Kafka key, same order as the partition)
   and different cases concurrently, up to ``max_in_flight`` at a time. A case waiting for a retry holds only its
   own later events.
@@ -26,6 +27,7 @@ Partition = tuple[str, int]
 @dataclass
 class _PartitionState:
     pending: set[int] = field(default_factory=set)
+    held: set[int] = field(default_factory=set)  # done with, yet never to be committed past
     next_offset: int | None = None  # one past the highest offset handed out
     committed: int | None = None
     suspect: tuple[int, int] = (0, 0)  # offsets a previous owner may have filed already
@@ -47,6 +49,13 @@ class OffsetTracker:
         if state is not None:
             state.pending.discard(offset)
 
+    def hold(self, partition: Partition, offset: int) -> None:
+        """``offset`` is done with, but its outcome is not out: commits of ``partition`` stop below it."""
+        state = self._partitions.get(partition)
+        if state is not None and offset in state.pending:
+            state.pending.discard(offset)
+            state.held.add(offset)
+
     def pending(self, partitions: set[Partition] | None = None) -> int:
         return sum(
             len(state.pending)
@@ -59,7 +68,8 @@ class OffsetTracker:
         state = self._partitions.get(partition)
         if state is None or state.next_offset is None:
             return None
-        return min(state.pending) if state.pending else state.next_offset
+        waiting = state.pending | state.held
+        return min(waiting) if waiting else state.next_offset
 
     def to_commit(self, partitions: set[Partition] | None = None) -> dict[Partition, int]:
         """Positions that moved since the last ``committed()`` call."""
@@ -147,7 +157,11 @@ class CaseScheduler:
         return True
 
     async def cancel(self) -> None:
-        """Abandon what is still running (shutdown after the drain timeout): it will be redelivered."""
+        """Abandon what is running or queued (shutdown after the drain timeout): it will be redelivered. The
+        scheduler is then empty and idle."""
         for worker in list(self._workers):
             worker.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
+        self._queues.clear()
+        self.in_flight = 0
+        self._idle.set()

@@ -56,8 +56,8 @@ DLQ_QUARANTINED_FROM = "dlq.quarantined.from"
 
 # What each header says, for the AsyncAPI document (gateway/asyncapi/headers.py) and the README.
 DLQ_HEADERS: dict[str, str] = {
-    DLQ_REASON: "Why: not_json, not_a_cloudevent, unknown_type, too_large, unreadable, delivery_failed or "
-    "internal_error.",
+    DLQ_REASON: "Why: not_json, not_a_cloudevent, unknown_type, too_large, unreadable, delivery_failed, "
+    "unpublishable (the broker refused the record's acknowledgment or rejection for good) or internal_error.",
     DLQ_ERROR_CLASS: "Class of the error behind the reason, e.g. PermanentDeliveryError.",
     DLQ_DETAIL: "What went wrong, for a person.",
     DLQ_ORIGINAL_TOPIC: "Topic the record was consumed from.",

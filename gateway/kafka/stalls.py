@@ -9,7 +9,8 @@ partition restarts whenever its position moves, whenever nothing waits (caught u
 and whenever it is seen paused: after a resume it gets a full ``stall_after_s`` again, counted from the first tick
 that sees it unpaused. Where everything below the
 pipeline works, a stall means something the gateway could not turn into a dead letter keeps the partition in
-place (see ``gateway.kafka.unreadable``).
+place (see ``gateway.kafka.unreadable``). A partition *held* (``hold``: the broker refused a dead letter for good,
+see ``gateway.kafka.publisher``) is stalled from that moment until it is forgotten, whatever is observed.
 
 Nothing here knows Kafka clients: partitions are ``(topic, partition)`` pairs, positions and highwaters offsets.
 """
@@ -37,6 +38,7 @@ class StallWatch:
         self.stall_after_s = stall_after_s
         self._clock = clock
         self._seen: dict[Partition, _Seen] = {}
+        self._held: dict[Partition, float] = {}  # partition -> when it was held
 
     def observe(self, partition: Partition, position: int, highwater: int | None, paused: bool) -> None:
         """What a housekeeping tick sees of one assigned partition."""
@@ -51,11 +53,16 @@ class StallWatch:
         """The stalled partitions: for each, how long its records have waited behind a position that did not move
         (since its last move, resume, or the moment records began to wait), in seconds; ``stall_after_s`` at least."""
         now = self._clock()
-        return {
+        found = {
             partition: now - seen.since
             for partition, seen in self._seen.items()
             if seen.waiting and now - seen.since >= self.stall_after_s
         }
+        return found | {partition: now - since for partition, since in self._held.items()}
+
+    def hold(self, partition: Partition) -> None:
+        """``partition`` cannot move on its own (see the module docstring): stalled until forgotten."""
+        self._held.setdefault(partition, self._clock())
 
     def stalled_for(self, partition: Partition) -> float:
         """How long ``partition`` has been stalled, 0 when it is not (the gauge's value)."""
@@ -65,6 +72,7 @@ class StallWatch:
         """Partitions no longer assigned (revoked, or the consumer stopped)."""
         for partition in partitions:
             self._seen.pop(partition, None)
+            self._held.pop(partition, None)
 
     def watched(self) -> set[Partition]:
-        return set(self._seen)
+        return set(self._seen) | set(self._held)

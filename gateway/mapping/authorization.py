@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from gateway.contract.documents import AUTHORIZATION_REQUEST
 from gateway.events import AuthorizationRequested
 from gateway.mapping.common import foreign_party, header, party, supporting_document
 from gateway.mapping.document import Document, DocumentBuilder, fixed
-from gateway.xml.namespaces import AUTHORIZATION_REQUEST as AUT
 
-KIND = "authorization-request"
+AUT = AUTHORIZATION_REQUEST.namespace
 
 
 def map_authorization(event: AuthorizationRequested, message_id: str) -> Document:
     data = event.data
-    b = DocumentBuilder(KIND, message_id, "AuthorizationRequest", AUT)
+    b = DocumentBuilder(AUTHORIZATION_REQUEST, message_id)
     root = b.root
     header(b, event, message_id, data.local_reference)
     b.value(root, f"{{{AUT}}}District", data.district, "data.district")

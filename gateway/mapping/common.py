@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from lxml import etree
 
+from gateway.contract.namespaces import COMMON as CMN
 from gateway.events.common import ForeignParty, Party, SupportingDocument
 from gateway.events.envelope import CaseEventBase
 from gateway.mapping.document import DocumentBuilder
-from gateway.xml.namespaces import COMMON as CMN
 
 
 def header(b: DocumentBuilder, event: CaseEventBase, message_id: str, reference: str) -> None:

@@ -13,10 +13,11 @@ from decimal import Decimal
 
 from lxml import etree
 
+from gateway.contract.documents import DocumentSpec
+from gateway.contract.namespaces import COMMON, PREFIXES
 from gateway.errors import InvalidEvent
 from gateway.events.validation import FieldError
 from gateway.gateway_codes import BY_CODE
-from gateway.xml.namespaces import PREFIXES
 
 _INDEX = re.compile(r"\[\d+\]$")
 
@@ -63,10 +64,9 @@ Scalar = str | int | Decimal | date | datetime
 class DocumentBuilder:
     """Appends elements to a document and records which event field each one holds."""
 
-    def __init__(self, kind: str, message_id: str, root_tag: str, namespace: str) -> None:
-        nsmap = {prefix: uri for prefix, uri in PREFIXES.items() if uri == namespace or prefix == "cmn"}
-        root = etree.Element(f"{{{namespace}}}{root_tag}", nsmap=nsmap)
-        self.document = Document(kind, message_id, root, {root: "data"})
+    def __init__(self, spec: DocumentSpec, message_id: str) -> None:
+        root = etree.Element(spec.root_tag, nsmap={"cmn": COMMON, spec.prefix: spec.namespace})
+        self.document = Document(spec.name, message_id, root, {root: "data"})
 
     @property
     def root(self) -> etree._Element:

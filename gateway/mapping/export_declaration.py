@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from gateway.contract.documents import EXPORT_DECLARATION
 from gateway.events.export_declaration import ExportDeclarationSubmitted
 from gateway.mapping.common import foreign_party, header, party, supporting_document
 from gateway.mapping.document import Document, DocumentBuilder, fixed
-from gateway.xml.namespaces import EXPORT_DECLARATION as DAE
 
-KIND = "export-declaration"
+DAE = EXPORT_DECLARATION.namespace
 
 
 def map_export_declaration(event: ExportDeclarationSubmitted, message_id: str) -> Document:
     data = event.data
-    b = DocumentBuilder(KIND, message_id, "ExportDeclaration", DAE)
+    b = DocumentBuilder(EXPORT_DECLARATION, message_id)
     root = b.root
     header(b, event, message_id, data.local_reference)
     b.value(root, f"{{{DAE}}}District", data.district, "data.district")

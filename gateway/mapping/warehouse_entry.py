@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from gateway.contract.documents import WAREHOUSE_ENTRY
+from gateway.contract.namespaces import COMMON as CMN
 from gateway.events.warehouse_entry import WarehouseEntryRegistered
 from gateway.mapping.common import header
 from gateway.mapping.document import Document, DocumentBuilder, fixed
-from gateway.xml.namespaces import COMMON as CMN
-from gateway.xml.namespaces import WAREHOUSE_ENTRY as ING
 
-KIND = "warehouse-entry"
+ING = WAREHOUSE_ENTRY.namespace
 
 
 def map_warehouse_entry(event: WarehouseEntryRegistered, message_id: str) -> Document:
     data = event.data
-    b = DocumentBuilder(KIND, message_id, "WarehouseEntry", ING)
+    b = DocumentBuilder(WAREHOUSE_ENTRY, message_id)
     root = b.root
     header(b, event, message_id, data.local_reference)
     b.value(root, f"{{{ING}}}District", data.district, "data.district")

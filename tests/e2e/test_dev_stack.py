@@ -11,13 +11,13 @@ import time
 import httpx
 
 from gateway import documents
+from gateway.contract.replies import read_reply
 from gateway.devstack.broker import free_port
 from gateway.devstack.demo import exchange
 from gateway.devstack.stack import example_senders
-from gateway.events import decode
+from gateway.documents import decode
 from gateway.examples import Example, examples
 from gateway.settings import KafkaSettings, Settings
-from gateway.xml.replies import read_reply
 
 
 def test_demo_walks_every_case_and_exits_0() -> None:

@@ -15,10 +15,10 @@ import json, sys
 from pathlib import Path
 import gateway
 from gateway.resources import xsd_dir
-from gateway.xml.schemas import schema, SCHEMA_FILES
+from gateway.contract.schemas import schema, SCHEMA_FILES
 from gateway.examples import examples
 from gateway import documents
-from gateway.events import decode
+from gateway.documents import decode
 
 assert "site-packages" in gateway.__file__, gateway.__file__
 assert xsd_dir().is_dir() and "site-packages" in str(xsd_dir()), xsd_dir()
@@ -28,6 +28,8 @@ cases = examples()
 assert cases, "no demo cases"
 accepted = [c for c in cases if c.expected == "accepted"]
 document = documents.build(decode(accepted[0].payload()))
+import ecuapass_mock.app  # the mock ships in the wheel too
+assert "site-packages" in ecuapass_mock.__file__, ecuapass_mock.__file__
 print(json.dumps({"xsd": str(xsd_dir()), "cases": len(cases), "document": document.kind}))
 """
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.ecuapass_mock.server import MockServer
+from ecuapass_mock.server import MockServer
 from gateway.bootstrap import build_gateway
 from gateway.devstack.broker import TANSU_FETCH_MAX_WAIT_MS, TansuBroker
 from gateway.kafka.service import Gateway
@@ -25,6 +25,7 @@ from gateway.settings import (
     Settings,
     TopicSettings,
 )
+from tests.harness.outcomes import collect as collect  # the tests' one reader of outcomes, re-exported
 
 
 @pytest.fixture(scope="session")
@@ -112,29 +113,6 @@ async def publish(settings: Settings, events: list[tuple[bytes, bytes, str]]) ->
         await producer.flush()
     finally:
         await producer.stop()
-
-
-async def collect(
-    reader: object, expected_ids: set[str], timeout_s: float, found: dict[str, list[object]] | None = None
-) -> dict[str, list[object]]:
-    """Outcomes read until every expected event id has one (or the time runs out): event id -> outcomes.
-    ``found`` carries on from an earlier call."""
-    import time
-
-    from gateway.devstack.demo import OutcomeReader
-
-    assert isinstance(reader, OutcomeReader)
-    found = {} if found is None else found
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and not expected_ids <= set(found):
-        for received in await reader.read():
-            if received.kind == "dead-letter":
-                found.setdefault(f"dead-letter:{received.headers.get('dlq.reason')}", []).append(received)
-                continue
-            data = received.body()["data"]
-            assert isinstance(data, dict)
-            found.setdefault(str(data["answered_event_id"]), []).append(received)
-    return found
 
 
 def gateway_environment(settings: Settings, endpoint_url: str) -> dict[str, str]:

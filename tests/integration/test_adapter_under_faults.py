@@ -7,11 +7,11 @@ import json
 
 import httpx
 
-from adapters.ecuapass_mock.faults import FaultInjector, FaultSettings
-from adapters.ecuapass_mock.server import MockServer
 from adapters.http_customs_endpoint import HttpCustomsEndpoint
+from ecuapass_mock.faults import FaultInjector, FaultSettings
+from ecuapass_mock.server import MockServer
 from gateway import documents
-from gateway.events import decode
+from gateway.documents import decode
 from gateway.examples import Example
 from gateway.ports import Filing
 from gateway.settings import EcuapassSettings, RetrySettings

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.ecuapass_mock.server import MockServer
+from ecuapass_mock.server import MockServer
 from gateway.bootstrap import build_gateway
 from gateway.dlq import Selection, replay
 from gateway.examples import Example

@@ -16,12 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from adapters.ecuapass_mock.server import bind
 from adapters.http_customs_endpoint import POOL_SHARD_CONNECTIONS, HttpCustomsEndpoint
+from ecuapass_mock.server import bind
+from gateway.contract.replies import write_reply
 from gateway.http_server import EmbeddedServer
 from gateway.ports import Acceptance, CustomsReply, Filing, Reception
 from gateway.settings import EcuapassSettings, RetrySettings
-from gateway.xml.replies import write_reply
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

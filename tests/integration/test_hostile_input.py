@@ -9,7 +9,7 @@ import time
 
 from aiokafka import AIOKafkaProducer
 
-from adapters.ecuapass_mock.server import MockServer
+from ecuapass_mock.server import MockServer
 from gateway.bootstrap import build_gateway
 from gateway.devstack.broker import TansuBroker
 from gateway.devstack.demo import OutcomeReader, Received

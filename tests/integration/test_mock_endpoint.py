@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from adapters.ecuapass_mock.faults import FaultInjector, FaultSettings
-from adapters.ecuapass_mock.server import MockServer
+from ecuapass_mock.faults import FaultInjector, FaultSettings
+from ecuapass_mock.server import MockServer
 from gateway import documents
-from gateway.events import decode
+from gateway.contract.replies import read_reply
+from gateway.documents import decode
 from gateway.examples import Example
-from gateway.xml.replies import read_reply
 
 HEADERS = {"Content-Type": "application/xml"}
 

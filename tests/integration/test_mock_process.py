@@ -15,10 +15,10 @@ from pathlib import Path
 import httpx
 
 from gateway import documents
+from gateway.contract.replies import read_reply
 from gateway.devstack.broker import free_port
-from gateway.events import decode
+from gateway.documents import decode
 from gateway.examples import Example
-from gateway.xml.replies import read_reply
 
 
 @contextmanager

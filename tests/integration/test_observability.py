@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from adapters.ecuapass_mock.faults import FaultInjector, FaultSettings
-from adapters.ecuapass_mock.server import MockServer
+from ecuapass_mock.faults import FaultInjector, FaultSettings
+from ecuapass_mock.server import MockServer
 from gateway import logs
 from gateway.bootstrap import build_gateway
 from gateway.devstack.broker import TansuBroker, free_port
@@ -23,6 +23,7 @@ from gateway.examples import Example, examples
 from gateway.kafka.service import Gateway
 from gateway.kafka.topics import ensure_topics
 from gateway.settings import CircuitSettings, RetrySettings, Settings
+from tests.harness.waiting import eventually
 from tests.integration.conftest import authorization_events, collect, make_settings, publish
 
 
@@ -74,8 +75,14 @@ async def test_metrics_move_as_events_flow(broker: TansuBroker, example_by_name:
             ]
             results = await exchange(settings, cases, timeout_s=30)
             assert all(results.values())
-            await asyncio.sleep(0.5)  # the lag gauge is measured by the housekeeping loop
-            after = _samples((await _get(f"{gateway.ops.url}/metrics")).text)
+            ops = gateway.ops.url
+
+            async def measured() -> dict[str, float]:  # the lag gauge is set by the housekeeping loop
+                samples = _samples((await _get(f"{ops}/metrics")).text)
+                assert "ecuapass_gateway_consumer_lag_records" in "".join(samples)
+                return samples
+
+            after = await eventually(measured, timeout_s=5)
             injected = _value(_samples(httpx.get(f"{mock.url}/metrics").text), "ecuapass_mock_faults_injected_total")
         finally:
             await gateway.stop()
@@ -128,22 +135,25 @@ async def test_readiness_follows_the_endpoint_and_the_broker(
             # Customs goes away: the first filings fail, the circuit opens, the gateway is no longer ready.
             template = example_by_name["authorization-request/accepted/minimal"].payload()
             await publish(settings, authorization_events(template, cases=3, per_case=1, prefix="ready"))
-            for _ in range(100):
+
+            async def not_ready() -> httpx.Response:
                 answer = await _get(f"{ops}/readyz")
-                if answer.status_code == 503:
-                    break
-                await asyncio.sleep(0.05)
-            assert answer.status_code == 503
+                assert answer.status_code == 503
+                return answer
+
+            answer = await eventually(not_ready, timeout_s=5)
             assert answer.json()["checks"]["customs_circuit_closed"] is False
             assert (await _get(f"{ops}/healthz")).status_code == 200  # alive all the same
             # The broker goes away as well.
             own_broker.stop()
-            for _ in range(100):
+
+            async def broker_gone() -> httpx.Response:
                 answer = await _get(f"{ops}/readyz", wait_s=10)
-                if not answer.json()["checks"]["broker"]:
-                    break
-                await asyncio.sleep(0.1)
-            assert answer.status_code == 503 and answer.json()["checks"]["broker"] is False
+                assert answer.json()["checks"]["broker"] is False
+                return answer
+
+            answer = await eventually(broker_gone, timeout_s=30, interval_s=0.1)
+            assert answer.status_code == 503
         finally:
             await asyncio.wait_for(gateway.stop(), 60)
 

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import httpx
 
-from adapters.ecuapass_mock.faults import FaultInjector, FaultSettings
-from adapters.ecuapass_mock.server import MockServer
+from ecuapass_mock.faults import FaultInjector, FaultSettings
+from ecuapass_mock.server import MockServer
 from gateway.devstack.broker import TansuBroker
 from gateway.devstack.demo import OutcomeReader
 from gateway.examples import Example
 from gateway.kafka.topics import ensure_topics
+from tests.harness.waiting import eventually
 from tests.integration.conftest import authorization_events, collect, make_settings, publish, start_gateway
 
 
@@ -34,13 +35,12 @@ async def test_sigterm_drains_in_flight_work(
         second = None
         try:
             await publish(settings, events)
-            for _ in range(400):  # until filings are in flight at the mock
+
+            def filing() -> None:  # until filings are in flight at the mock
                 metrics = httpx.get(f"{mock.url}/metrics").text
-                if float(re.findall(r"^ecuapass_mock_filings_in_progress (\S+)$", metrics, re.M)[0]) > 0:
-                    break
-                await asyncio.sleep(0.05)
-            else:
-                raise AssertionError("the gateway never filed anything")
+                assert float(re.findall(r"^ecuapass_mock_filings_in_progress (\S+)$", metrics, re.M)[0]) > 0
+
+            await eventually(filing, timeout_s=20)
             first.send_signal(signal.SIGTERM)
             assert await asyncio.to_thread(first.wait, 60) == 0
             filed = {f["message_id"] for f in httpx.get(f"{mock.url}/admin/log").json()["filings"]}
@@ -48,10 +48,11 @@ async def test_sigterm_drains_in_flight_work(
             assert filed and len(answered) >= len(filed)  # everything filed before the stop was answered
             second = start_gateway(settings, mock.url, tmp_path / "second.log")
             found = await collect(reader, ids, timeout_s=60, found=answered)
-            for _ in range(300):  # a signal during interpreter start-up would simply kill it
-                if "gateway consuming" in (tmp_path / "second.log").read_text():
-                    break
-                await asyncio.sleep(0.05)
+
+            def consuming() -> None:  # a signal during interpreter start-up would simply kill it
+                assert "gateway consuming" in (tmp_path / "second.log").read_text()
+
+            await eventually(consuming, timeout_s=15)
             second.send_signal(signal.SIGTERM)
             assert await asyncio.to_thread(second.wait, 60) == 0
         finally:

@@ -21,19 +21,19 @@ import httpx
 import pytest
 from lxml import etree
 
-from adapters.ecuapass_mock.server import MockServer
-from adapters.ecuapass_mock.signatures import SignatureCheck
+from ecuapass_mock.server import MockServer
+from ecuapass_mock.signatures import SignatureCheck
 from gateway import documents
 from gateway.bootstrap import build_gateway
+from gateway.contract.replies import read_reply
 from gateway.devstack.broker import TansuBroker
 from gateway.devstack.demo import OutcomeReader
+from gateway.documents import decode
 from gateway.errors import ConfigurationError
-from gateway.events import decode
 from gateway.examples import Example
 from gateway.kafka.topics import ensure_topics
 from gateway.settings import AgencySettings, EcuapassSettings, Settings
 from gateway.signing import load_identity
-from gateway.xml.replies import read_reply
 from tests.integration.conftest import authorization_events, collect, make_settings, publish
 from tests.integration.test_mock_process import mock_process
 from tests.signing_certificates import AgencyCertificate, SigningAuthority, agency

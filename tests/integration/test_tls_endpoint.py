@@ -18,14 +18,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.ecuapass_mock.server import MockServer, MockTls
 from adapters.http_customs_endpoint import HttpCustomsEndpoint
+from ecuapass_mock.server import MockServer, MockTls
 from gateway import documents
 from gateway.bootstrap import build_gateway
 from gateway.devstack.broker import TansuBroker, free_port
 from gateway.devstack.demo import OutcomeReader
+from gateway.documents import decode
 from gateway.errors import ConfigurationError, PermanentDeliveryError
-from gateway.events import decode
 from gateway.examples import Example
 from gateway.kafka.topics import ensure_topics
 from gateway.outcomes import DeadLetter

@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from adapters.ecuapass_mock.server import MockServer
+from ecuapass_mock.server import MockServer
 from gateway.bootstrap import build_gateway
 from gateway.devstack.broker import TansuBroker, free_port, tansu_binary
 from gateway.devstack.demo import OutcomeReader
+from gateway.documents import decode
 from gateway.errors import ConfigurationError
-from gateway.events import decode
 from gateway.examples import Example
 from gateway.kafka.security import client_security
 from gateway.kafka.topics import ensure_topics
@@ -169,7 +169,7 @@ async def test_an_event_goes_through_over_mutual_tls(
 
 async def test_an_untrusted_broker_certificate_fails_at_start_up(tls_bootstrap: str, pki: Pki) -> None:
     settings = _settings(tls_bootstrap, "http://127.0.0.1:9", security_protocol="SSL", ssl_cafile=pki.untrusted_ca)
-    with pytest.raises(ConfigurationError, match=r"certificate is not trusted: .*GATEWAY_KAFKA__SSL_CAFILE"):
+    with pytest.raises(ConfigurationError, match=r"certificate is not trusted: .*\(check kafka.ssl_cafile\)"):
         await ensure_topics(settings)
 
 
@@ -230,3 +230,4 @@ def test_run_exits_with_a_clear_message_when_the_kafka_tls_is_wrong(
     assert done.returncode == 2, done.stderr
     assert f"cannot connect to Kafka at {tls_bootstrap} with SSL" in done.stderr
     assert "certificate is not trusted" in done.stderr and "Traceback" not in done.stderr
+    assert "(check GATEWAY_KAFKA__SSL_CAFILE)" in done.stderr  # the entry point names the variable

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from adapters.ecuapass_mock.server import MockServer
+from ecuapass_mock.server import MockServer
 from gateway.devstack.demo import exchange
 from gateway.examples import Example
 from gateway.kafka.service import Gateway

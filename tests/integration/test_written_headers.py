@@ -14,9 +14,7 @@ with the document, which names the default topics: numbered checks below, every 
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -29,7 +27,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no types-jsonschema here
 
-from adapters.ecuapass_mock.server import MockServer
+from ecuapass_mock.server import MockServer
 from gateway import asyncapi
 from gateway.dlq import Selection, replay
 from gateway.events import binding
@@ -38,6 +36,7 @@ from gateway.kafka import headers as h
 from gateway.kafka.reading import read_to_end
 from gateway.kafka.service import Gateway
 from gateway.settings import Settings, TopicSettings
+from tests.harness.waiting import eventually
 
 Headers = list[tuple[str, bytes | None]]
 
@@ -134,14 +133,19 @@ async def _wait_for_outcomes(settings: Settings, expected: int, timeout_s: float
     """Until acks, rejections and dead letters hold ``expected`` records in all (one per input record), or the time
     is up; returns how many they hold."""
     topics = [settings.topics.acks, settings.topics.rejections, settings.topics.dlq]
-    deadline = time.monotonic() + timeout_s
-    found = 0
-    while time.monotonic() < deadline:
-        found = sum(len(records) for records in await read_to_end(settings, topics))
-        if found >= expected:
-            break
-        await asyncio.sleep(0.2)
-    return found
+
+    async def held() -> int:
+        return sum(len(records) for records in await read_to_end(settings, topics))
+
+    async def enough() -> int:
+        found = await held()
+        assert found >= expected
+        return found
+
+    try:
+        return await eventually(enough, timeout_s=timeout_s, interval_s=0.2)
+    except AssertionError:
+        return await held()
 
 
 async def _set_faults(mock: MockServer, faults: dict[str, object]) -> None:

@@ -18,8 +18,9 @@ from adapters.http_customs_endpoint import HttpCustomsEndpoint
 from adapters.per_agency_customs_endpoint import PerAgencyCustomsEndpoint
 from gateway.bootstrap import build_gateway, customs_endpoint
 from gateway.circuit import CircuitBreaker
+from gateway.contract.namespaces import DSIG
+from gateway.documents import decode
 from gateway.errors import ConfigurationError, PermanentDeliveryError
-from gateway.events import decode
 from gateway.examples import Example
 from gateway.metrics import GatewayMetrics
 from gateway.outcomes import Acknowledgment, Rejection
@@ -27,7 +28,6 @@ from gateway.pipeline import InboundRecord, Pipeline
 from gateway.ports import CustomsReply, Filing
 from gateway.settings import AgencySettings, EcuapassSettings, Settings
 from gateway.signing import SigningIdentity, load_identity
-from gateway.xml.namespaces import DSIG
 from tests.signing_certificates import AgencyCertificate, SigningAuthority, agency
 
 MINIMAL = "authorization-request/accepted/minimal"
@@ -163,12 +163,14 @@ async def test_filings_go_through_their_agencys_endpoint() -> None:
     await router.probe()
 
 
-async def test_a_refused_probe_names_the_agencies_of_those_credentials() -> None:
+async def test_a_refused_probe_is_raised_as_the_endpoint_raised_it() -> None:
+    """Each HTTP endpoint names the agencies whose credentials it holds itself (tests/unit/test_setting_names.py):
+    the router adds nothing."""
     shared = _Refusing()
-    labels = {SENDER: "agency A", OTHER: "agency B", "0190678342001": "agency C"}
-    router = PerAgencyCustomsEndpoint({SENDER: FakeCustomsEndpoint(), OTHER: shared, "0190678342001": shared}, labels)
-    with pytest.raises(ConfigurationError, match=r"with the credentials of agency B, agency C .*HTTP 401"):
+    router = PerAgencyCustomsEndpoint({SENDER: FakeCustomsEndpoint(), OTHER: shared, "0190678342001": shared})
+    with pytest.raises(ConfigurationError) as caught:
         await router.probe()
+    assert str(caught.value) == "the endpoint refused the credentials (HTTP 401)"
 
 
 async def test_agencies_share_an_http_endpoint_unless_they_have_their_own_credentials(

@@ -15,7 +15,8 @@ import yaml
 from faststream.specification.asyncapi.v3_0_0.schema import ApplicationSchema
 
 from gateway import __version__, asyncapi
-from gateway.events import CASE_EVENTS, CaseEventBase, event_type
+from gateway.documents import CASE_EVENTS
+from gateway.events import CaseEventBase, event_type
 from gateway.kafka import headers
 from gateway.kafka.headers import (
     CE_PREFIX,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from gateway import codelists
+from gateway.contract import codelists
 from gateway.resources import xsd_dir
 
 XS = "{http://www.w3.org/2001/XMLSchema}"

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel
 from pydantic_settings import BaseSettings
 
-from adapters.ecuapass_mock.settings import MockSettings
+from ecuapass_mock.settings import MockSettings
 from gateway.cli import _parser
 from gateway.settings import OpsSettings, Settings, TopicSettings
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from gateway.checking import check_file
-from gateway.customs_codes import BY_CODE
+from gateway.contract.customs_codes import BY_CODE
+from gateway.contract.replies import read_reply
 from gateway.resources import contracts_dir
-from gateway.xml.replies import read_reply
 
 REPLIES = sorted((contracts_dir() / "replies").glob("*.xml"))
 

@@ -16,7 +16,8 @@ from referencing._core import Resolver  # not re-exported by the package; only a
 from referencing.jsonschema import DRAFT202012
 
 from gateway import jsonschemas
-from gateway.events import CASE_EVENTS, CloudEvent
+from gateway.documents import CASE_EVENTS
+from gateway.events import CloudEvent
 from gateway.examples import Example
 from gateway.outcomes import Acknowledgment, Rejection
 from gateway.resources import contracts_dir

@@ -16,7 +16,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from adapters.fake_customs_endpoint import FakeCustomsEndpoint
-from gateway.events import CASE_EVENTS, CloudEvent
+from gateway.documents import CASE_EVENTS
+from gateway.events import CloudEvent
 from gateway.examples import Example
 from gateway.outcomes import Acknowledgment, Rejection
 from gateway.pipeline import InboundRecord, Pipeline

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from adapters.ecuapass_mock.procedures import authorization, export_declaration
-from adapters.ecuapass_mock.procedures.common import Context
-from adapters.ecuapass_mock.store import FilingStore, Grant
+from ecuapass_mock.procedures import authorization, export_declaration
+from ecuapass_mock.procedures.common import Context
+from ecuapass_mock.store import FilingStore, Grant
 from gateway import documents
+from gateway.documents import decode
 from gateway.errors import InvalidEvent
-from gateway.events import decode
 from gateway.events.export_declaration import ExportDeclarationSubmitted
 from gateway.examples import Example, examples
 from gateway.mapping.document import Document

@@ -131,3 +131,27 @@ async def test_a_failing_event_does_not_stall_its_case() -> None:
     scheduler.submit("A", fine)
     assert await scheduler.drain(1)
     assert done == [1]
+
+
+def test_a_held_offset_is_no_longer_waited_for_and_bounds_the_commits() -> None:
+    tracker = OffsetTracker()
+    for offset in (10, 11, 12):
+        tracker.started(P0, offset)
+    tracker.finished(P0, 10)
+    tracker.hold(P0, 11)  # nothing could be published for it
+    tracker.finished(P0, 12)
+    assert tracker.pending({P0}) == 0  # a revocation does not wait for it
+    assert tracker.position(P0) == 11  # and no commit goes past it
+    tracker.forget({P0})
+    assert tracker.position(P0) is None
+
+
+async def test_a_cancelled_scheduler_is_idle_and_counts_nothing_in_flight() -> None:
+    scheduler = CaseScheduler(max_in_flight=4)
+    never = asyncio.Event()
+    for _ in range(3):
+        scheduler.submit("case", never.wait)  # one would run, two wait behind it
+    scheduler.submit("other", never.wait)
+    await scheduler.cancel()
+    assert scheduler.in_flight == 0
+    assert await scheduler.drain(0.01)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from gateway import customs_codes, documents, gateway_codes, readme
+from gateway import documents, gateway_codes, readme
+from gateway.contract import customs_codes
+from gateway.documents import decode
 from gateway.errors import InvalidEvent
-from gateway.events import decode
 from gateway.examples import Example, examples
 from gateway.resources import contracts_dir
 

@@ -10,12 +10,12 @@ import pytest
 
 from adapters.fake_customs_endpoint import FakeCustomsEndpoint
 from gateway import documents, gateway_codes
-from gateway.events import decode
+from gateway.contract.parsing import parse_xml
+from gateway.documents import decode
 from gateway.kafka.headers import encoded
 from gateway.outcomes import Acknowledgment, DeadLetter, Rejection
 from gateway.pipeline import MAX_KEY_BYTES, TOO_LARGE_KEPT_BYTES, InboundRecord, Pipeline
 from gateway.settings import ProcessingSettings, Settings
-from gateway.xml.parsing import parse_xml
 from tests.hostile_corpus import HostileCase, hostile_cases
 
 SETTINGS = Settings(processing=ProcessingSettings(max_event_bytes=64 * 1024))

@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from adapters.http_customs_endpoint import HttpCustomsEndpoint
+from gateway.contract.replies import write_reply
 from gateway.errors import PermanentDeliveryError
 from gateway.ports import Acceptance, CustomsReply, Filing, Reception, RejectionNotice, ReplyError
 from gateway.settings import EcuapassSettings, RetrySettings
-from gateway.xml.replies import write_reply
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 MESSAGE_ID = "0b7d0c55-3a0e-5d1c-8f6a-51e0c1a5e251"

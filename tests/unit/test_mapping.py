@@ -1,16 +1,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from lxml import etree
 
 from gateway import documents
+from gateway.contract.schemas import violations
+from gateway.documents import decode
 from gateway.errors import InvalidEvent
-from gateway.events import decode
 from gateway.examples import Example
 from gateway.mapping.document import fixed
-from gateway.xml.schemas import violations
 from tests.conftest import example_params
 
 
@@ -79,7 +80,7 @@ def test_xsd_errors_are_reported_against_event_fields(
     monkeypatch.setitem(
         documents.BY_EVENT_TYPE,
         kind.event_type,
-        documents.DocumentKind(kind.name, kind.event, broken, kind.schema, kind.root),
+        replace(kind, mapper=broken),
     )
     with pytest.raises(InvalidEvent) as caught:
         documents.build(decode(example_by_name["authorization-request/accepted/minimal"].payload()))

@@ -1,4 +1,4 @@
-"""The mock's signature check (``adapters/ecuapass_mock/signatures.py``) through ``file_document``, in process:
+"""The mock's signature check (``ecuapass_mock/signatures.py``) through ``file_document``, in process:
 signed documents are filed, tampered ones and wrong certificates are refused with their codes, unsigned ones only
 when signatures are required, and a document signed again (new signing time) is the same filing, not a duplicate."""
 
@@ -12,20 +12,20 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from adapters.ecuapass_mock.filing import file_document
-from adapters.ecuapass_mock.signatures import SignatureCheck
-from adapters.ecuapass_mock.store import FilingStore
+from ecuapass_mock.filing import file_document
+from ecuapass_mock.procedures import BY_ROOT
+from ecuapass_mock.signatures import SignatureCheck
+from ecuapass_mock.store import FilingStore
 from gateway import documents
-from gateway.documents import BY_ROOT
-from gateway.events import decode
+from gateway.contract.namespaces import DSIG, XADES
+from gateway.contract.parsing import parse_xml
+from gateway.contract.replies import read_reply
+from gateway.documents import decode
 from gateway.examples import Example, examples
 from gateway.mapping.document import Document
 from gateway.ports import CustomsReply
 from gateway.settings import AgencySettings
 from gateway.signing import SigningIdentity, load_identity
-from gateway.xml.namespaces import DSIG, XADES
-from gateway.xml.parsing import parse_xml
-from gateway.xml.replies import read_reply
 from tests.signing_certificates import AgencyCertificate, SigningAuthority, agency, authority
 
 MINIMAL = "authorization-request/accepted/minimal"

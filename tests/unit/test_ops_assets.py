@@ -20,7 +20,7 @@ import pytest
 import yaml
 from prometheus_client.metrics import MetricWrapperBase
 
-from adapters.ecuapass_mock.metrics import MockMetrics
+from ecuapass_mock.metrics import MockMetrics
 from gateway.metrics import GatewayMetrics
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"

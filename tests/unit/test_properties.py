@@ -23,12 +23,13 @@ from lxml import etree
 from pydantic import BaseModel
 
 from gateway import documents, gateway_codes
+from gateway.contract.replies import read_reply
+from gateway.contract.schemas import violations
+from gateway.documents import CASE_EVENTS
 from gateway.errors import ContractError, InvalidEvent, UnsafeXmlError
-from gateway.events import CASE_EVENTS, event_type
+from gateway.events import event_type
 from gateway.events.validation import json_path
 from gateway.examples import Example, examples
-from gateway.xml.replies import read_reply
-from gateway.xml.schemas import violations
 
 VALID = [e for e in examples() if e.expected in ("accepted", "rejected")]
 MODELS = {event_type(cls): cls for cls in CASE_EVENTS}
@@ -176,7 +177,7 @@ def _assert_catalogued(refused: InvalidEvent) -> None:
 
 
 def _decode(event: dict[str, Any]) -> Any:
-    from gateway.events import decode
+    from gateway.documents import decode
 
     return decode(json.dumps(event).encode())
 
@@ -191,7 +192,7 @@ JSON_VALUES = st.recursive(
 @HYPOTHESIS
 @given(st.binary(max_size=300) | JSON_VALUES.map(lambda v: json.dumps(v).encode()))
 def test_arbitrary_records_never_crash_the_decoder(raw: bytes) -> None:
-    from gateway.events import decode
+    from gateway.documents import decode
 
     try:
         documents.build(decode(raw))

@@ -9,7 +9,7 @@ from adapters.fake_customs_endpoint import FakeCustomsEndpoint
 from gateway import dlq
 from gateway.examples import Example
 from gateway.kafka import headers as h
-from gateway.kafka.records import encode
+from gateway.kafka.records import Received, encode
 from gateway.outcomes import DeadLetter
 from gateway.pipeline import InboundRecord, Pipeline, ReadFailure
 from gateway.settings import Settings, TopicSettings
@@ -104,7 +104,7 @@ async def test_replay_puts_back_the_original_headers_and_drops_the_gateways() ->
         inbound = InboundRecord(b"{}", b"CASE-1", original, "in", 0, 9)
         letter = await _outcome(inbound)
         out = encode(letter, inbound, TOPICS, now=NOW)  # type: ignore[arg-type]
-        record = dlq.DeadLetterRecord(0, 77, NOW, out.key, out.value, h.as_text(out.headers), tuple(out.headers))
+        record = Received("dead-letter", out.value, h.as_text(out.headers), out.key, tuple(out.headers), 0, 77, NOW)
         replayed = dlq._headers(Settings(), record, "replay")
         assert replayed == [
             *original,

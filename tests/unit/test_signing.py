@@ -17,14 +17,15 @@ from lxml import etree
 from pydantic import SecretStr
 
 from gateway import documents
+from gateway.contract.certificates import certificate_rucs
+from gateway.contract.namespaces import DSIG, XADES
+from gateway.contract.schemas import violations
+from gateway.documents import decode
 from gateway.errors import ConfigurationError
-from gateway.events import decode
 from gateway.examples import Example, examples
 from gateway.logs import mask
 from gateway.settings import AgencySettings
-from gateway.signing import SigningIdentity, certificate_rucs, load_identities, load_identity
-from gateway.xml.namespaces import DSIG, XADES
-from gateway.xml.schemas import violations
+from gateway.signing import SigningIdentity, load_identities, load_identity
 from tests.signing_certificates import AgencyCertificate, SigningAuthority, agency, authority, encrypted_key
 
 RUC = "1790011674001"
@@ -238,7 +239,7 @@ def test_a_signed_document_is_enveloped_xades_bes_and_still_valid(
     assert signature.find(f".//{{{XADES}}}SigningCertificateV2") is not None
     assert signature.find(f"{{{DSIG}}}KeyInfo/{{{DSIG}}}X509Data/{{{DSIG}}}X509Certificate") is not None
     kind = documents.BY_ROOT[root.tag]
-    assert violations(kind.schema, root) == []  # the XSDs admit the signature, last
+    assert violations(kind.spec, root) == []  # the XSDs admit the signature, last
     assert document.root.find(f"{{{DSIG}}}Signature") is None  # the validated document is left as it was
     root.remove(signature)
     assert etree.tostring(root, method="c14n") == etree.tostring(document.root, method="c14n")

@@ -119,3 +119,15 @@ def test_partitions_are_independent_and_forgotten(watch: StallWatch, clock: Cloc
 def test_stall_after_s_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         StallWatch(0)
+
+
+def test_a_held_partition_is_stalled_at_once_whatever_is_observed_until_forgotten(
+    watch: StallWatch, clock: Clock
+) -> None:
+    watch.observe(P0, 5, 5, paused=True)  # caught up and paused: no stall by observation
+    watch.hold(P0)
+    clock.tick(2)
+    watch.observe(P0, 5, 5, paused=True)
+    assert watch.stalled() == {P0: 2.0} and watch.stalled_for(P1) == 0.0
+    watch.forget([P0])
+    assert watch.stalled() == {} and P0 not in watch.watched()

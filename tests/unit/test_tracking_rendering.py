@@ -9,12 +9,19 @@ from datetime import UTC, date, datetime
 import pytest
 
 from gateway.events.validation import FieldError
+from gateway.kafka.records import Kind, Received
 from gateway.outcomes import Acknowledgment, AcknowledgmentData, Rejection, RejectionData
 from gateway.tracking import Entry, Printer, entry_from_record, mask, mask_identifier, masked
 
 AT = datetime(2026, 11, 20, 19, 30, tzinfo=UTC)
 RUC = "1710034064001"  # a natural person's RUC: it carries their cédula
 CEDULA = "1710034065"
+
+
+def _entry(
+    kind: Kind, value: bytes, headers: dict[str, str], *, key: bytes | None = None, timestamp: datetime | None = None
+) -> Entry | None:
+    return entry_from_record(Received(kind, value, headers, key=key, timestamp=timestamp))
 
 
 def _rejection(errors: tuple[FieldError, ...]) -> bytes:
@@ -76,7 +83,7 @@ def test_mask_identifier_whatever_the_shape() -> None:
 
 
 def test_identifier_fields_are_masked_in_values_and_messages_tariff_codes_are_not() -> None:
-    entry = entry_from_record(
+    entry = _entry(
         "rejected",
         _rejection(
             (
@@ -118,7 +125,7 @@ def test_identifier_fields_are_masked_in_values_and_messages_tariff_codes_are_no
 
 @pytest.mark.parametrize("json_lines", [False, True])
 def test_renderings_never_show_an_identifier(json_lines: bool) -> None:
-    entry = entry_from_record("rejected", _rejection((_ruc_error(),)), {})
+    entry = _entry("rejected", _rejection((_ruc_error(),)), {})
     assert entry is not None
     letter = Entry(
         time=AT,
@@ -164,9 +171,7 @@ def test_acknowledgment_record_to_entry_and_json_line() -> None:
             ),
         ),
     )
-    entry = entry_from_record(
-        "accepted", ack.model_dump_json().encode(), {"ecuapass.replay.count": "2"}, key=b"CASE-2026-0001"
-    )
+    entry = _entry("accepted", ack.model_dump_json().encode(), {"ecuapass.replay.count": "2"}, key=b"CASE-2026-0001")
     assert entry is not None
     assert (entry.kind, entry.time, entry.document, entry.official_number) == (
         "accepted",
@@ -197,7 +202,7 @@ def test_dead_letter_record_names_the_event_it_kept() -> None:
         "dlq.original.key": "CASE-9",
         "dlq.last.failure": "2026-11-20T19:30:00Z",
     }
-    entry = entry_from_record("dead-letter", value, headers)
+    entry = _entry("dead-letter", value, headers)
     assert entry == Entry(
         time=AT,
         kind="dead-letter",
@@ -211,12 +216,10 @@ def test_dead_letter_record_names_the_event_it_kept() -> None:
         detail="HTTP 400",
         original_record="in:2:17",
     )
-    stamped = entry_from_record(
-        "dead-letter", b"{broken", {}, key=b"CASE-1", timestamp=datetime(2026, 1, 1, tzinfo=UTC)
-    )
+    stamped = _entry("dead-letter", b"{broken", {}, key=b"CASE-1", timestamp=datetime(2026, 1, 1, tzinfo=UTC))
     assert stamped is not None and (stamped.case_id, stamped.time.year) == ("CASE-1", 2026)
 
 
 def test_a_record_that_is_no_outcome_is_skipped() -> None:
-    assert entry_from_record("accepted", b"not json", {}) is None
-    assert entry_from_record("rejected", b'{"data": 3}', {}) is None
+    assert _entry("accepted", b"not json", {}) is None
+    assert _entry("rejected", b'{"data": 3}', {}) is None

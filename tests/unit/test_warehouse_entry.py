@@ -12,16 +12,16 @@ import httpx
 import pytest
 from lxml import etree
 
-from adapters.ecuapass_mock.app import create_app
-from adapters.ecuapass_mock.procedures import PROCEDURES, Context, Grant
-from adapters.ecuapass_mock.procedures import warehouse_entry as procedure
-from adapters.ecuapass_mock.store import FilingStore
+from ecuapass_mock.app import create_app
+from ecuapass_mock.procedures import BY_NAME, Context, Grant
+from ecuapass_mock.procedures import warehouse_entry as procedure
+from ecuapass_mock.store import FilingStore
 from gateway import documents
+from gateway.contract.replies import read_reply
+from gateway.documents import decode
 from gateway.errors import InvalidEvent
-from gateway.events import decode
 from gateway.events.warehouse_entry import WarehouseEntryRegistered
 from gateway.mapping.document import Document
-from gateway.xml.replies import read_reply
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 DAE = "028-2026-51-00000007"
@@ -255,7 +255,7 @@ def test_an_entry_matching_its_dae_is_accepted_with_a_number_and_a_channel() -> 
     assert grant.details["packages"] == 4 and grant.details["gross_weight_kg"] == "2000.000"
     again, _ = procedure.accept(document.root, _context(store), ())
     assert again.official_number == "028-2026-IE51-00000002"
-    assert PROCEDURES["warehouse-entry"].accept is procedure.accept
+    assert BY_NAME["warehouse-entry"].accept is procedure.accept
 
 
 @pytest.mark.parametrize(

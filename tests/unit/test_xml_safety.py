@@ -4,10 +4,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from gateway.contract.parsing import parse_xml
+from gateway.contract.replies import read_reply, write_reply
 from gateway.errors import UnsafeXmlError
 from gateway.ports import Acceptance, CustomsReply, Reception, RejectionNotice, ReplyError
-from gateway.xml.parsing import parse_xml
-from gateway.xml.replies import read_reply, write_reply
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

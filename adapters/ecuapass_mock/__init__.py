@@ -1,1 +1,0 @@
-"""The mock Ecuapass endpoint: a stateful, rule-enforcing customs service for tests, demos and certification."""

@@ -1,0 +1,15 @@
+"""The mock Ecuapass endpoint: a stateful, rule-enforcing customs service for tests, demos and certification.
+
+A separate service, not a part of the gateway: it shares only the contract layer with it (``gateway.contract``:
+document specifications, XML parsing, schemas, replies, code catalogues) and never sees the gateway's events,
+mappers or Kafka entrypoint (``tests/unit/test_contract_layer.py`` fails if it loads them).
+
+    app.py          the ASGI app: ``create_app`` puts the route groups together
+    api.py          the customs API: filing, status queries (bearer tokens and client certificates: ``access.py``)
+    admin.py        the mock's own tooling: admin routes, metrics, health
+    filing.py       what customs does with one received document, independent of HTTP
+    procedures/     one ``Procedure`` per document: its rules and numbering (the mock's registry of documents)
+    signatures.py   the check of a document's XAdES signature
+    faults.py       fault injection;  store.py  SQLite state;  metrics.py  Prometheus;  settings.py  MOCK_*
+    server.py       serving it with uvicorn (HTTPS, client certificates)
+"""

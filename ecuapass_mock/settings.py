@@ -1,0 +1,32 @@
+"""The mock's own settings (it is a separate service): ``MOCK_*`` environment variables, ``__`` nests.
+
+``ecuapass-gateway mock`` flags override them. Example: ``MOCK_FAULTS__ERROR_RATE=0.3 MOCK_FAULTS__SEED=7``;
+``MOCK_SIGNATURE_CA=agencies-ca.pem MOCK_REQUIRE_SIGNATURE=true`` to check signed documents.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ecuapass_mock.faults import FaultSettings
+
+
+class MockSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MOCK_", env_nested_delimiter="__", extra="forbid", frozen=True)
+
+    seed: int = Field(51, description="Seed of the inspection-channel draw.")
+    decision_delay_s: float = Field(
+        0.0, ge=0, description="With two-stage replies, how long status queries answer RECEIVED."
+    )
+    faults: FaultSettings = Field(default_factory=FaultSettings)
+    signature_ca: Path | None = Field(
+        None,
+        description="PEM bundle of the CAs whose certificates may sign documents (default: none, every signed "
+        "document is refused with R51-SIG-003).",
+    )
+    require_signature: bool = Field(
+        False, description="Refuse unsigned documents (R51-SIG-001); signed ones are checked either way."
+    )
