@@ -516,7 +516,8 @@ def bearer_token(settings: EcuapassSettings, fields: Mapping[str, str] | None = 
             token = settings.token_file.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise ConfigurationError(f"cannot read {field} {settings.token_file}: {reason}", fields=(field,)) from exc
+            # The path last: "…/token: No such file" reads as a credential assignment to log scanners (ours, an agency's).
+            raise ConfigurationError(f"cannot read {field} ({reason}): {settings.token_file}", fields=(field,)) from exc
         if not token:
             raise ConfigurationError(f"{field} {settings.token_file} is empty", fields=(field,))
     elif settings.token is not None:

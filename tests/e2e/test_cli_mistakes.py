@@ -102,7 +102,7 @@ def test_a_missing_token_file_is_named_as_its_variable_and_exit_2(tmp_path: Path
     assert done.returncode == EXIT_MISTAKE
     assert (
         the_line(done)
-        == f"ecuapass-gateway: cannot read GATEWAY_ECUAPASS__TOKEN_FILE {missing}: No such file or directory"
+        == f"ecuapass-gateway: cannot read GATEWAY_ECUAPASS__TOKEN_FILE (No such file or directory): {missing}"
     )
 
 
