@@ -39,9 +39,9 @@ lint: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -m gateway.contract.customs_codes > contracts/rejection-codes.md
 	$(BIN)/python -m gateway.gateway_codes > contracts/gateway-codes.md
-	$(BIN)/python -m gateway.jsonschemas
-	$(BIN)/python -m gateway.readme
-	$(BIN)/python -m gateway.asyncapi
+	$(BIN)/python -m gateway.tools.jsonschemas
+	$(BIN)/python -m gateway.tools.readme
+	$(BIN)/python -m gateway.tools.asyncapi
 
 # After changing dependencies in pyproject.toml: re-lock, and export the image's requirements from the lock.
 lock: $(BIN)/uv

@@ -52,7 +52,6 @@ from tenacity import (
     retry_if_exception_type,
 )
 
-from gateway.circuit import CircuitBreaker
 from gateway.contract.replies import read_reply
 from gateway.errors import (
     ConfigurationError,
@@ -61,10 +60,11 @@ from gateway.errors import (
     TransientDeliveryError,
     UnsafeXmlError,
 )
-from gateway.metrics import GatewayMetrics
 from gateway.ports import CustomsReply, Filing
+from gateway.runtime.circuit import CircuitBreaker
+from gateway.runtime.metrics import GatewayMetrics
+from gateway.runtime.tls import client_context
 from gateway.settings import EcuapassSettings, RetrySettings, endpoint_fields
-from gateway.tls import client_context
 
 log = logging.getLogger(__name__)
 
@@ -516,7 +516,7 @@ def bearer_token(settings: EcuapassSettings, fields: Mapping[str, str] | None = 
             token = settings.token_file.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            # The path last: "…/token: No such file" reads as a credential assignment to log scanners (ours, an agency's).
+            # The path last: "…/token: No such file" reads as a credential assignment to log scanners.
             raise ConfigurationError(f"cannot read {field} ({reason}): {settings.token_file}", fields=(field,)) from exc
         if not token:
             raise ConfigurationError(f"{field} {settings.token_file} is empty", fields=(field,))

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from gateway.devstack.environments import ENVIRONMENTS, ContractRun, EnvironmentUnavailable, run_contract
-from gateway.examples import Example, examples
+from gateway.tools.examples import Example, examples
 
 _OPTIONS: tuple[tuple[str, str, str | None, str], ...] = (
     ("--contract-env", "ECUAPASS_CONTRACT_ENV", "embedded", f"where the gateway runs: {', '.join(ENVIRONMENTS)}"),

@@ -1,7 +1,7 @@
 """The gateway's contract, checked from the outside: publish every example event, read what comes back.
 
 The same cases run in every environment (``--contract-env``): each example must get exactly the outcome its place
-in the examples folder names (``gateway.examples.verdict``), in the shape the published JSON Schemas describe, and
+in the examples folder names (``gateway.tools.examples.verdict``), in the shape the published JSON Schemas describe, and
 answering the event that was sent.
 """
 
@@ -14,8 +14,8 @@ import pytest
 
 from gateway.contract.customs_codes import BY_CODE
 from gateway.devstack.environments import ContractRun
-from gateway.examples import Example, Received, verdict
 from gateway.resources import contracts_dir
+from gateway.tools.examples import Example, Received, verdict
 
 OFFICIAL_NUMBER = {
     "authorization-request": re.compile(r"\d{3}-\d{4}-AUT51-\d{8}"),

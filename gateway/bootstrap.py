@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 
 from adapters.http_customs_endpoint import HttpCustomsEndpoint
 from adapters.per_agency_customs_endpoint import PerAgencyCustomsEndpoint
-from gateway.circuit import CircuitBreaker
 from gateway.documents import DOCUMENTS
 from gateway.kafka.connection import BrokerConnection, ConnectionFactory
 from gateway.kafka.consumption import Consumption
@@ -23,10 +22,11 @@ from gateway.kafka.health import GatewayHealth
 from gateway.kafka.publisher import OutcomePublisher
 from gateway.kafka.service import Gateway
 from gateway.kafka.wiring import wire
-from gateway.logs import mask
-from gateway.metrics import GatewayMetrics
 from gateway.pipeline import Pipeline
 from gateway.ports import CustomsEndpoint
+from gateway.runtime.circuit import CircuitBreaker
+from gateway.runtime.logs import mask
+from gateway.runtime.metrics import GatewayMetrics
 from gateway.settings import EcuapassSettings, Settings, endpoint_fields
 from gateway.signing import SigningIdentity, agency_label, load_identities
 

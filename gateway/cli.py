@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from gateway.errors import ConfigurationError, InvalidEvent, KafkaUnavailableError, UndecodableEvent
-from gateway.logs import mask
+from gateway.runtime.logs import mask
 from gateway.settings import Settings, environment_variable, setting_fields
 
 log = logging.getLogger("gateway")
@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings()
-        from gateway import logs, tracing
+        from gateway.runtime import logs, tracing
 
         logs.configure(settings)
         tracing.setup(settings.tracing)
@@ -254,7 +254,7 @@ def _aware(text: str) -> datetime:
 
 def _run(_: argparse.Namespace, settings: Settings) -> int:
     from gateway.bootstrap import build_gateway
-    from gateway.signals import StopSignal
+    from gateway.runtime.signals import StopSignal
 
     async def main() -> None:
         with StopSignal() as stop:
@@ -274,8 +274,8 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
     from ecuapass_mock.settings import MockSettings
     from gateway.devstack.demo import play, procedure_order
     from gateway.devstack.stack import embedded_stack
-    from gateway.examples import examples
-    from gateway.signals import StopSignal
+    from gateway.runtime.signals import StopSignal
+    from gateway.tools.examples import examples
 
     async def main() -> bool:
         base = settings
@@ -309,7 +309,7 @@ def _mock(args: argparse.Namespace, _: Settings) -> int:
     from ecuapass_mock.settings import MockSettings
     from ecuapass_mock.signatures import SignatureCheck
     from ecuapass_mock.store import FilingStore
-    from gateway.signals import StopSignal
+    from gateway.runtime.signals import StopSignal
 
     base = MockSettings()
     fault_flags = {
@@ -387,7 +387,7 @@ def _render(args: argparse.Namespace, _: Settings) -> int:
 
 
 def _validate(args: argparse.Namespace, _: Settings) -> int:
-    from gateway.checking import check_file
+    from gateway.tools.checking import check_file
 
     failed = 0
     for path in args.files:
@@ -401,7 +401,7 @@ def _validate(args: argparse.Namespace, _: Settings) -> int:
 
 
 def _docs(args: argparse.Namespace, _: Settings) -> int:
-    from gateway import asyncapi
+    from gateway.tools import asyncapi
 
     asyncio.run(asyncapi.serve(args.host, args.port))
     return 0
@@ -411,7 +411,7 @@ def _dlq_replay(args: argparse.Namespace, settings: Settings) -> int:
     from rich.console import Console
     from rich.progress import Progress
 
-    from gateway.dlq import Selection, describe, replay
+    from gateway.tools.dlq import Selection, describe, replay
 
     selection = Selection(
         since=args.since,
@@ -448,7 +448,7 @@ def _dlq_replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _case(args: argparse.Namespace, settings: Settings) -> int:
-    from gateway.tracking import Printer, case_timeline
+    from gateway.tools.tracking import Printer, case_timeline
 
     entries = asyncio.run(case_timeline(settings, args.case_id))
     if not entries:
@@ -481,8 +481,8 @@ def _bench(args: argparse.Namespace, _: Settings) -> int:
 
 
 def _tail(args: argparse.Namespace, settings: Settings) -> int:
-    from gateway.signals import StopSignal
-    from gateway.tracking import Printer, tail
+    from gateway.runtime.signals import StopSignal
+    from gateway.tools.tracking import Printer, tail
 
     printer = Printer(json_lines=args.json or (not args.pretty and not sys.stdout.isatty()))
 

@@ -30,7 +30,6 @@ from gateway.events import CaseEventBase, binding
 from gateway.events.identifiers import ruc_warnings
 from gateway.events.validation import FieldError
 from gateway.kafka.headers import TRACEPARENT, Headers, text
-from gateway.logs import add_event_context
 from gateway.mapping.document import Document
 from gateway.outcomes import (
     Acknowledgment,
@@ -42,8 +41,9 @@ from gateway.outcomes import (
     outcome_id,
 )
 from gateway.ports import CustomsEndpoint, CustomsReply, Filing, ReplyError
+from gateway.runtime.logs import add_event_context
+from gateway.runtime.tracing import current_traceparent, tracer
 from gateway.signing import SigningIdentity
-from gateway.tracing import current_traceparent, tracer
 
 log = logging.getLogger(__name__)
 

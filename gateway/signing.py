@@ -39,7 +39,7 @@ from signxml.xades.xades import XAdESDataObjectFormat, XAdESSigner
 
 from gateway.contract.certificates import certificate_rucs
 from gateway.errors import ConfigurationError
-from gateway.logs import mask
+from gateway.runtime.logs import mask
 from gateway.settings import AgencySettings
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.examples import Example, examples
+from gateway.tools.examples import Example, examples
 from tests import logcapture
 from tests.signing_certificates import SigningAuthority, authority
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gateway.examples import examples
 from gateway.settings import Settings
+from gateway.tools.examples import examples
 
 CORPUS = Path(__file__).resolve().parent / "hostile"
 BASE_EXAMPLE = "authorization-request/accepted/minimal"

@@ -6,7 +6,7 @@ nothing is written. With it, in every pytest process whose conftest calls ``star
 
 - ``inprocess/<suite>-<pid>.log``: the records of every logger (the gateway's, the adapters', uvicorn, httpx,
   aiokafka, FastStream…) at the levels production uses (INFO, client libraries WARNING; DEBUG carries payloads by
-  design and is not kept), written by ``gateway.logs.handler``: JSON lines, masked as in production.
+  design and is not kept), written by ``gateway.runtime.logs.handler``: JSON lines, masked as in production.
 - ``subprocess/<pid>.log``: the stderr of every Python process the tests start, and of their children (the gateway,
   the mock, the CLI commands, the benchmark's processes): ``tests/logcapture_site`` goes first on ``PYTHONPATH``
   and its ``sitecustomize`` copies ``sys.stderr`` to that file. The process still writes its stderr where the test
@@ -97,7 +97,7 @@ def start(suite: str) -> None:
     target = folder()
     if target is None or _state:
         return
-    from gateway import logs
+    from gateway.runtime import logs
     from gateway.settings import Settings
 
     (target / "inprocess").mkdir(parents=True, exist_ok=True)

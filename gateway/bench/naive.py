@@ -23,13 +23,13 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from adapters.http_customs_endpoint import HttpCustomsEndpoint
-from gateway import logs, tracing
 from gateway.kafka import records
 from gateway.kafka.handler import inbound
 from gateway.kafka.headers import as_text
 from gateway.pipeline import Pipeline
+from gateway.runtime import logs, tracing
+from gateway.runtime.signals import StopSignal
 from gateway.settings import Settings
-from gateway.signals import StopSignal
 from gateway.signing import load_identities
 
 ASSIGNMENT_TIMEOUT_S = 120.0

@@ -16,8 +16,8 @@ import time
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from gateway.runtime.signals import StopSignal
 from gateway.settings import Settings
-from gateway.signals import StopSignal
 
 ASSIGNMENT_TIMEOUT_S = 120.0
 BATCH_BYTES = 262_144  # aiokafka's default (16 KiB) holds about 6 of these events: a ceiling needs larger batches

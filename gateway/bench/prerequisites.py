@@ -16,10 +16,10 @@ from gateway import documents
 from gateway.bench.workload import Event
 from gateway.documents import decode
 from gateway.errors import ConfigurationError
-from gateway.examples import resolve_references
 from gateway.ports import Filing
 from gateway.settings import EcuapassSettings, RetrySettings
 from gateway.signing import SigningIdentity
+from gateway.tools.examples import resolve_references
 
 
 async def file_prerequisites(

@@ -12,11 +12,11 @@ import asyncio
 import sys
 
 from adapters.fake_customs_endpoint import FakeCustomsEndpoint
-from gateway import logs, tracing
 from gateway.bootstrap import build_gateway
 from gateway.ports import CustomsReply, Filing
+from gateway.runtime import logs, tracing
+from gateway.runtime.signals import StopSignal
 from gateway.settings import Settings
-from gateway.signals import StopSignal
 
 
 class InstantEndpoint(FakeCustomsEndpoint):

@@ -15,7 +15,7 @@ lines. DAEs and authorizations carry 1 to 50 lines, most under 10. Dates are rel
 time rules (validity, return dates, no entry in the future) hold on any day. Every event is its own case: the ids,
 case ids and local references are unique, so a fresh mock files each one once.
 
-References to prerequisites are ``{{bench/...}}`` strings (``gateway.examples.resolve_references``), replaced by
+References to prerequisites are ``{{bench/...}}`` strings (``gateway.tools.examples.resolve_references``), replaced by
 the official numbers the mock gave (``Workload.resolved``) or by well-formed placeholders when no mock is involved
 (``Workload.offline``).
 """
@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Literal
 
-from gateway.examples import Example, examples, resolve_references
+from gateway.tools.examples import Example, examples, resolve_references
 
 Kind = Literal["authorization-request", "export-declaration", "warehouse-entry"]
 KINDS: tuple[Kind, ...] = ("authorization-request", "export-declaration", "warehouse-entry")

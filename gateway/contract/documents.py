@@ -1,8 +1,8 @@
 """The e-documents of the contract: one ``DocumentSpec`` each, the one place a document's identity is written.
 
 Everything keyed by a document is derived from ``DOCUMENTS``: the XSD of each name (``schemas.SCHEMA_FILES``), the
-prefixes of error pointers (``namespaces.PREFIXES``), the offline sample numbers (``gateway.examples``), and, on each
-side, the registry that attaches what that side does with the document: the gateway's event model and mapper
+prefixes of error pointers (``namespaces.PREFIXES``), the offline sample numbers (``gateway.tools.examples``), and,
+on each side, the registry that attaches what that side does with the document: the gateway's event model and mapper
 (``gateway.documents.DOCUMENT_KINDS``), the mock's rules and numbering (``ecuapass_mock.procedures.PROCEDURES``).
 
 Adding a document is one ``DocumentSpec`` here, one ``DocumentKind`` in the gateway and one ``Procedure`` in the

@@ -17,11 +17,11 @@ from lxml import etree
 from gateway import documents
 from gateway.documents import decode
 from gateway.errors import ContractError
-from gateway.examples import Example, examples, verdict
 from gateway.kafka import records
 from gateway.kafka.records import Received
 from gateway.kafka.security import client_security
 from gateway.settings import Settings
+from gateway.tools.examples import Example, examples, verdict
 
 
 class OutcomeReader:

@@ -25,10 +25,10 @@ from aiokafka.errors import KafkaError
 
 from gateway.devstack.demo import exchange
 from gateway.errors import ConfigurationError
-from gateway.examples import Example
 from gateway.kafka.records import Received
 from gateway.kafka.security import client_security
 from gateway.settings import Settings
+from gateway.tools.examples import Example
 
 EnvironmentName = Literal["embedded", "existing", "containers"]
 ENVIRONMENTS: tuple[EnvironmentName, ...] = ("embedded", "existing", "containers")

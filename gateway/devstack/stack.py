@@ -22,9 +22,9 @@ from ecuapass_mock.store import FilingStore
 from gateway.bootstrap import build_gateway
 from gateway.devstack.broker import TANSU_FETCH_MAX_WAIT_MS, TansuBroker
 from gateway.devstack.certificates import dev_agencies
-from gateway.examples import examples
 from gateway.kafka.service import Gateway
 from gateway.settings import AgencySettings, Settings
+from gateway.tools.examples import examples
 
 log = logging.getLogger(__name__)
 

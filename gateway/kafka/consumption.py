@@ -28,7 +28,7 @@ from aiokafka import ConsumerRebalanceListener, TopicPartition
 
 from gateway.kafka.flow import OffsetTracker, Partition
 from gateway.kafka.stalls import StallWatch
-from gateway.metrics import GatewayMetrics
+from gateway.runtime.metrics import GatewayMetrics
 from gateway.settings import ProcessingSettings
 
 log = logging.getLogger(__name__)

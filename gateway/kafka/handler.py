@@ -24,11 +24,11 @@ from gateway.kafka.consumption import Consumption
 from gateway.kafka.flow import CaseScheduler, OffsetTracker
 from gateway.kafka.headers import as_text
 from gateway.kafka.publisher import OutcomePublisher
-from gateway.logs import event_context
-from gateway.metrics import GatewayMetrics
 from gateway.outcomes import DeadLetter
 from gateway.pipeline import InboundRecord, Pipeline, ReadFailure
-from gateway.tracing import current_trace_id, current_traceparent, extract, tracer
+from gateway.runtime.logs import event_context
+from gateway.runtime.metrics import GatewayMetrics
+from gateway.runtime.tracing import current_trace_id, current_traceparent, extract, tracer
 
 
 class EventHandler:

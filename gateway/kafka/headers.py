@@ -54,7 +54,7 @@ DLQ_ORIGINAL_LAST_OFFSET = "dlq.original.last.offset"
 DLQ_ORIGINAL_KEY = "dlq.original.key"
 DLQ_QUARANTINED_FROM = "dlq.quarantined.from"
 
-# What each header says, for the AsyncAPI document (gateway/asyncapi/headers.py) and the README.
+# What each header says, for the AsyncAPI document (gateway/tools/asyncapi/headers.py) and the README.
 DLQ_HEADERS: dict[str, str] = {
     DLQ_REASON: "Why: not_json, not_a_cloudevent, unknown_type, too_large, unreadable, delivery_failed, "
     "unpublishable (the broker refused the record's acknowledgment or rejection for good) or internal_error.",

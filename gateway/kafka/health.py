@@ -1,4 +1,4 @@
-"""The health of a running gateway, as the ops server reports it (``gateway.ops.Health``).
+"""The health of a running gateway, as the ops server reports it (``gateway.runtime.ops.Health``).
 
 - live (``/healthz``) while its housekeeping loop runs and has ticked recently;
 - ready (``/readyz``) when the broker answers, partitions are assigned and moving (none stalled or held), the
@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import time
 
-from gateway.circuit import CircuitBreaker
 from gateway.kafka.connection import KafkaConnection
 from gateway.kafka.consumption import Consumption
 from gateway.kafka.handler import EventHandler
-from gateway.metrics import GatewayMetrics
+from gateway.runtime.circuit import CircuitBreaker
+from gateway.runtime.metrics import GatewayMetrics
 
 
 class GatewayHealth:

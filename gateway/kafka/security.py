@@ -31,8 +31,8 @@ from aiokafka.errors import (
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
 from gateway.errors import ConfigurationError, GatewayError, KafkaUnavailableError
+from gateway.runtime.tls import client_context
 from gateway.settings import KafkaSettings
-from gateway.tls import client_context
 
 _TLS_FIELDS = {name: f"kafka.{name}" for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile")}
 

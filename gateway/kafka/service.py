@@ -22,7 +22,6 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 
-from gateway.circuit import CircuitBreaker, State
 from gateway.kafka.connection import KafkaConnection
 from gateway.kafka.consumption import Consumption
 from gateway.kafka.flow import CaseScheduler, OffsetTracker, Partition
@@ -30,9 +29,10 @@ from gateway.kafka.handler import EventHandler
 from gateway.kafka.health import GatewayHealth
 from gateway.kafka.publisher import OutcomePublisher
 from gateway.kafka.wiring import Wiring
-from gateway.metrics import GatewayMetrics
-from gateway.ops import OpsServer
 from gateway.ports import CustomsEndpoint
+from gateway.runtime.circuit import CircuitBreaker, State
+from gateway.runtime.metrics import GatewayMetrics
+from gateway.runtime.ops import OpsServer
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -173,7 +173,7 @@ class Gateway:
         elif state == "closed":
             self.consumption.resume("circuit")
 
-    # -- health (``gateway.ops.Health``) ---------------------------------------------------------------------
+    # -- health (``gateway.runtime.ops.Health``) ---------------------------------------------------------------------
 
     def refresh_gauges(self) -> None:
         self.health.refresh_gauges()

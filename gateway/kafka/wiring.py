@@ -3,7 +3,7 @@
     wire(settings, on_batch, listener) -> Wiring(broker, subscriber, publishers)
 
 The one place the gateway's Kafka side is declared: the composition root (``gateway.bootstrap``) hands each poll to
-the gateway's handler and the rebalances to its consumer control; the AsyncAPI generator (``gateway.asyncapi``)
+the gateway's handler and the rebalances to its consumer control; the AsyncAPI generator (``gateway.tools.asyncapi``)
 describes the same broker without building a gateway (no endpoint, no client, nothing connects).
 
 The subscriber takes polls as they came (``batch=True``): FastStream neither parses nor decodes them (see

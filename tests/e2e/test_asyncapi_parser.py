@@ -1,5 +1,5 @@
 """``contracts/asyncapi.yaml`` as the official parser reads it: ``@asyncapi/parser`` finds no error in it, and sees
-the channels, operations and headers that ``gateway.asyncapi`` says the document holds.
+the channels, operations and headers that ``gateway.tools.asyncapi`` says the document holds.
 
 The parser (Node) is installed with npm, at a pinned version, into ``build/node/asyncapi-parser`` (git-ignored;
 ``make clean`` removes it) when it is not there yet: into a fresh folder first, then moved in place, so that a run
@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 import yaml
 
-from gateway import asyncapi
 from gateway.kafka.headers import CE_PREFIX, CONTENT_TYPE, DLQ_HEADERS, DLQ_QUARANTINED_FROM, TRACEPARENT
 from gateway.settings import TopicSettings
+from gateway.tools import asyncapi
 
 PARSER = "@asyncapi/parser"
 PARSER_VERSION = "3.6.6"

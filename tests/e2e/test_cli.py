@@ -9,8 +9,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from gateway.examples import Example
 from gateway.resources import examples_dir
+from gateway.tools.examples import Example
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -16,8 +16,8 @@ from gateway.devstack.broker import free_port
 from gateway.devstack.demo import exchange
 from gateway.devstack.stack import example_senders
 from gateway.documents import decode
-from gateway.examples import Example, examples
 from gateway.settings import KafkaSettings, Settings
+from gateway.tools.examples import Example, examples
 
 
 def test_demo_walks_every_case_and_exits_0() -> None:

@@ -9,9 +9,9 @@ import time
 
 import httpx
 
-from gateway import asyncapi
 from gateway.devstack.broker import free_port
 from gateway.settings import TopicSettings
+from gateway.tools import asyncapi
 
 
 def test_docs_serves_the_asyncapi_document_until_sigterm() -> None:

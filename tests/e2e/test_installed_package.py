@@ -16,7 +16,7 @@ from pathlib import Path
 import gateway
 from gateway.resources import xsd_dir
 from gateway.contract.schemas import schema, SCHEMA_FILES
-from gateway.examples import examples
+from gateway.tools.examples import examples
 from gateway import documents
 from gateway.documents import decode
 

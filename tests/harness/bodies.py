@@ -17,9 +17,9 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from adapters.fake_customs_endpoint import FakeCustomsEndpoint
 from ecuapass_mock.faults import FaultSettings
-from gateway.examples import Example, examples, verdict
 from gateway.ports import CustomsReply, Filing
 from gateway.settings import ProcessingSettings, Settings
+from gateway.tools.examples import Example, examples, verdict
 from tests.harness.brokers import Broker, crash, running
 from tests.harness.outcomes import collect, one_outcome_each
 from tests.harness.waiting import eventually

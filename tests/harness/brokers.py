@@ -21,13 +21,13 @@ from ecuapass_mock.faults import FaultSettings
 from gateway.bootstrap import build_gateway
 from gateway.devstack.broker import TansuBroker
 from gateway.devstack.demo import OutcomeReader, exchange
-from gateway.examples import Example
 from gateway.kafka.records import Received
 from gateway.kafka.service import Gateway
 from gateway.kafka.topics import ensure_topics
 from gateway.kafka.wiring import Wiring
 from gateway.ports import CustomsEndpoint
 from gateway.settings import OpsSettings, Settings
+from gateway.tools.examples import Example
 from tests.harness import customs as mock
 from tests.harness.customs import Customs
 from tests.harness.memory import Cluster, MemoryConnection, MemoryProducer, MemoryReader

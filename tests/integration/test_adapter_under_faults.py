@@ -12,9 +12,9 @@ from ecuapass_mock.faults import FaultInjector, FaultSettings
 from ecuapass_mock.server import MockServer
 from gateway import documents
 from gateway.documents import decode
-from gateway.examples import Example
 from gateway.ports import Filing
 from gateway.settings import EcuapassSettings, RetrySettings
+from gateway.tools.examples import Example
 
 
 def _filings(example: Example, count: int) -> list[Filing]:

@@ -17,11 +17,11 @@ import pytest
 
 from ecuapass_mock.server import MockServer
 from gateway.bootstrap import build_gateway
-from gateway.dlq import Selection, replay
-from gateway.examples import Example
 from gateway.kafka import headers as h
 from gateway.kafka.service import Gateway
 from gateway.settings import Settings
+from gateway.tools.dlq import Selection, replay
+from gateway.tools.examples import Example
 from tests.integration.clients import kafkajs, librdkafka
 from tests.integration.clients.batches import stored_codecs
 from tests.integration.clients.records import (

@@ -19,8 +19,8 @@ from starlette.routing import Route
 from adapters.http_customs_endpoint import POOL_SHARD_CONNECTIONS, HttpCustomsEndpoint
 from ecuapass_mock.server import bind
 from gateway.contract.replies import write_reply
-from gateway.http_server import EmbeddedServer
 from gateway.ports import Acceptance, CustomsReply, Filing, Reception
+from gateway.runtime.http_server import EmbeddedServer
 from gateway.settings import EcuapassSettings, RetrySettings
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

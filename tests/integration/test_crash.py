@@ -22,9 +22,9 @@ from ecuapass_mock.faults import FaultInjector, FaultSettings
 from ecuapass_mock.server import MockServer
 from gateway.devstack.broker import TansuBroker
 from gateway.devstack.demo import OutcomeReader
-from gateway.examples import Example
 from gateway.kafka.records import Received
 from gateway.kafka.topics import ensure_topics
+from gateway.tools.examples import Example
 from tests.harness.waiting import eventually
 from tests.integration.conftest import authorization_events, collect, make_settings, publish, start_gateway
 

@@ -12,9 +12,9 @@ from ecuapass_mock.server import MockServer
 from gateway.bootstrap import build_gateway
 from gateway.devstack.broker import TansuBroker, free_port
 from gateway.devstack.demo import OutcomeReader
-from gateway.examples import Example
 from gateway.kafka.topics import ensure_topics
 from gateway.settings import CircuitSettings, RetrySettings
+from gateway.tools.examples import Example
 from tests.harness.bodies import one_outcome_each
 from tests.harness.waiting import eventually
 from tests.integration.conftest import authorization_events, collect, make_settings, publish

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from gateway.dlq import Selection, replay
-from gateway.examples import Example
 from gateway.kafka.service import Gateway
 from gateway.settings import Settings
+from gateway.tools.dlq import Selection, replay
+from gateway.tools.examples import Example
 from tests.integration.conftest import collect, gateway_environment
 
 NOW = datetime.now(UTC)

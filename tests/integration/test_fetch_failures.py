@@ -26,12 +26,12 @@ from ecuapass_mock.server import MockServer
 from gateway.bootstrap import build_gateway
 from gateway.devstack.broker import TansuBroker
 from gateway.devstack.demo import OutcomeReader
-from gateway.examples import Example
 from gateway.kafka.reading import read_to_end
 from gateway.kafka.service import Gateway
 from gateway.kafka.topics import ensure_topics
 from gateway.ports import CustomsReply, Filing
 from gateway.settings import ProcessingSettings, Settings
+from gateway.tools.examples import Example
 from tests.harness.waiting import eventually, holds_for
 from tests.integration.conftest import authorization_events, collect, make_settings
 

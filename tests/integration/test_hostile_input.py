@@ -13,10 +13,10 @@ from ecuapass_mock.server import MockServer
 from gateway.bootstrap import build_gateway
 from gateway.devstack.broker import TansuBroker
 from gateway.devstack.demo import OutcomeReader, Received
-from gateway.examples import Example
 from gateway.kafka.topics import ensure_topics
 from gateway.pipeline import MAX_KEY_BYTES, TOO_LARGE_KEPT_BYTES
 from gateway.settings import ProcessingSettings, Settings
+from gateway.tools.examples import Example
 from tests.hostile_corpus import HostileCase, hostile_cases
 from tests.integration.conftest import make_settings
 

@@ -15,11 +15,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from adapters.http_customs_endpoint import HttpCustomsEndpoint
-from gateway.circuit import CircuitBreaker
-from gateway.examples import Example
 from gateway.outcomes import DeadLetter
 from gateway.pipeline import InboundRecord, Pipeline
+from gateway.runtime.circuit import CircuitBreaker
 from gateway.settings import EcuapassSettings, RetrySettings
+from gateway.tools.examples import Example
 
 ATTEMPTS = 3
 NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"

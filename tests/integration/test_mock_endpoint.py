@@ -15,7 +15,7 @@ from ecuapass_mock.server import MockServer
 from gateway import documents
 from gateway.contract.replies import read_reply
 from gateway.documents import decode
-from gateway.examples import Example
+from gateway.tools.examples import Example
 
 HEADERS = {"Content-Type": "application/xml"}
 

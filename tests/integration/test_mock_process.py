@@ -18,7 +18,7 @@ from gateway import documents
 from gateway.contract.replies import read_reply
 from gateway.devstack.broker import free_port
 from gateway.documents import decode
-from gateway.examples import Example
+from gateway.tools.examples import Example
 
 
 @contextmanager

@@ -15,14 +15,14 @@ from aiokafka import AIOKafkaProducer
 
 from ecuapass_mock.faults import FaultInjector, FaultSettings
 from ecuapass_mock.server import MockServer
-from gateway import logs
 from gateway.bootstrap import build_gateway
 from gateway.devstack.broker import TansuBroker, free_port
 from gateway.devstack.demo import OutcomeReader, exchange
-from gateway.examples import Example, examples
 from gateway.kafka.service import Gateway
 from gateway.kafka.topics import ensure_topics
+from gateway.runtime import logs
 from gateway.settings import CircuitSettings, RetrySettings, Settings
+from gateway.tools.examples import Example, examples
 from tests.harness.waiting import eventually
 from tests.integration.conftest import authorization_events, collect, make_settings, publish
 

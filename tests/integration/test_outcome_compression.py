@@ -11,9 +11,9 @@ from aiokafka import AIOKafkaProducer
 
 from gateway.bootstrap import build_gateway
 from gateway.devstack.demo import OutcomeReader
-from gateway.examples import Example
 from gateway.kafka.topics import ensure_topics
 from gateway.settings import KafkaSettings, Settings
+from gateway.tools.examples import Example
 from tests.integration.clients.batches import stored_codecs
 from tests.integration.conftest import authorization_events, make_settings
 

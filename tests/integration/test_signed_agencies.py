@@ -30,10 +30,10 @@ from gateway.devstack.broker import TansuBroker
 from gateway.devstack.demo import OutcomeReader
 from gateway.documents import decode
 from gateway.errors import ConfigurationError
-from gateway.examples import Example
 from gateway.kafka.topics import ensure_topics
 from gateway.settings import AgencySettings, EcuapassSettings, Settings
 from gateway.signing import load_identity
+from gateway.tools.examples import Example
 from tests.integration.conftest import authorization_events, collect, make_settings, publish
 from tests.integration.test_mock_process import mock_process
 from tests.signing_certificates import AgencyCertificate, SigningAuthority, agency

@@ -26,12 +26,12 @@ from gateway.devstack.broker import TansuBroker, free_port
 from gateway.devstack.demo import OutcomeReader
 from gateway.documents import decode
 from gateway.errors import ConfigurationError, PermanentDeliveryError
-from gateway.examples import Example
 from gateway.kafka.topics import ensure_topics
 from gateway.outcomes import DeadLetter
 from gateway.pipeline import InboundRecord, Pipeline
 from gateway.ports import Filing
 from gateway.settings import EcuapassSettings, RetrySettings
+from gateway.tools.examples import Example
 from tests.certificates import Pki, issue
 from tests.integration.conftest import collect, gateway_environment, make_settings, publish
 

@@ -27,10 +27,10 @@ from gateway.devstack.broker import TansuBroker, free_port, tansu_binary
 from gateway.devstack.demo import OutcomeReader
 from gateway.documents import decode
 from gateway.errors import ConfigurationError
-from gateway.examples import Example
 from gateway.kafka.security import client_security
 from gateway.kafka.topics import ensure_topics
 from gateway.settings import KafkaSettings, Settings, TopicSettings
+from gateway.tools.examples import Example
 from tests.certificates import Pki, issue
 from tests.integration.conftest import collect, gateway_environment, make_settings
 

@@ -16,9 +16,9 @@ from aiokafka import AIOKafkaProducer
 
 from ecuapass_mock.server import MockServer
 from gateway.devstack.demo import exchange
-from gateway.examples import Example
 from gateway.kafka.service import Gateway
 from gateway.settings import Settings
+from gateway.tools.examples import Example
 from tests.integration.conftest import gateway_environment, publish
 
 PROCEDURE = ("authorization-request", "export-declaration", "warehouse-entry")

@@ -28,14 +28,14 @@ from aiokafka.admin import AIOKafkaAdminClient
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no types-jsonschema here
 
 from ecuapass_mock.server import MockServer
-from gateway import asyncapi
-from gateway.dlq import Selection, replay
 from gateway.events import binding
-from gateway.examples import Example
 from gateway.kafka import headers as h
 from gateway.kafka.reading import read_to_end
 from gateway.kafka.service import Gateway
 from gateway.settings import Settings, TopicSettings
+from gateway.tools import asyncapi
+from gateway.tools.dlq import Selection, replay
+from gateway.tools.examples import Example
 from tests.harness.waiting import eventually
 
 Headers = list[tuple[str, bytes | None]]

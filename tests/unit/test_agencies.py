@@ -17,17 +17,17 @@ from adapters.fake_customs_endpoint import FakeCustomsEndpoint
 from adapters.http_customs_endpoint import HttpCustomsEndpoint
 from adapters.per_agency_customs_endpoint import PerAgencyCustomsEndpoint
 from gateway.bootstrap import build_gateway, customs_endpoint
-from gateway.circuit import CircuitBreaker
 from gateway.contract.namespaces import DSIG
 from gateway.documents import decode
 from gateway.errors import ConfigurationError, PermanentDeliveryError
-from gateway.examples import Example
-from gateway.metrics import GatewayMetrics
 from gateway.outcomes import Acknowledgment, Rejection
 from gateway.pipeline import InboundRecord, Pipeline
 from gateway.ports import CustomsReply, Filing
+from gateway.runtime.circuit import CircuitBreaker
+from gateway.runtime.metrics import GatewayMetrics
 from gateway.settings import AgencySettings, EcuapassSettings, Settings
 from gateway.signing import SigningIdentity, load_identity
+from gateway.tools.examples import Example
 from tests.signing_certificates import AgencyCertificate, SigningAuthority, agency
 
 MINIMAL = "authorization-request/accepted/minimal"

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from faststream.specification.asyncapi.v3_0_0.schema import ApplicationSchema
 
-from gateway import __version__, asyncapi
+from gateway import __version__
 from gateway.documents import CASE_EVENTS
 from gateway.events import CaseEventBase, event_type
 from gateway.kafka import headers
@@ -31,6 +31,7 @@ from gateway.kafka.headers import (
 )
 from gateway.outcomes import Acknowledgment, Rejection
 from gateway.settings import TopicSettings
+from gateway.tools import asyncapi
 
 TOPICS = TopicSettings()  # the defaults the published document names
 ALL_TOPICS = {TOPICS.input, TOPICS.acks, TOPICS.rejections, TOPICS.dlq, TOPICS.quarantine}

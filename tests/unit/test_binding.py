@@ -10,9 +10,9 @@ import pytest
 from adapters.fake_customs_endpoint import FakeCustomsEndpoint
 from gateway.errors import UndecodableEvent
 from gateway.events import binding
-from gateway.examples import Example
 from gateway.outcomes import Acknowledgment, DeadLetter, Outcome, Rejection
 from gateway.pipeline import InboundRecord, Pipeline
+from gateway.tools.examples import Example
 from tests.conftest import example_params
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)

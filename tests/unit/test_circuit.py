@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from adapters.http_customs_endpoint import HttpCustomsEndpoint
-from gateway.circuit import CircuitBreaker, State
 from gateway.errors import PermanentDeliveryError
 from gateway.ports import Filing
+from gateway.runtime.circuit import CircuitBreaker, State
 from gateway.settings import EcuapassSettings, RetrySettings
 from tests.unit.test_http_adapter import ACCEPTED, MESSAGE_ID, XML
 

@@ -6,7 +6,7 @@ from aiokafka import TopicPartition
 
 from gateway.kafka.consumption import Consumption
 from gateway.kafka.flow import OffsetTracker
-from gateway.metrics import GatewayMetrics
+from gateway.runtime.metrics import GatewayMetrics
 from gateway.settings import ProcessingSettings
 
 T0, T1 = TopicPartition("in", 0), TopicPartition("in", 1)

@@ -22,8 +22,8 @@ from gateway.contract.documents import DOCUMENTS
 from gateway.contract.namespaces import PREFIXES
 from gateway.contract.schemas import SCHEMA_FILES
 from gateway.documents import BY_ROOT, DOCUMENT_KINDS
-from gateway.examples import SAMPLE_NUMBERS
 from gateway.resources import xsd_dir
+from gateway.tools.examples import SAMPLE_NUMBERS
 
 REPO = Path(__file__).resolve().parents[2]
 # What the contract layer itself imports of the gateway, besides itself.

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.checking import check_file
 from gateway.contract.customs_codes import BY_CODE
 from gateway.contract.replies import read_reply
 from gateway.resources import contracts_dir
+from gateway.tools.checking import check_file
 
 REPLIES = sorted((contracts_dir() / "replies").glob("*.xml"))
 

@@ -15,12 +15,12 @@ from referencing import Registry
 from referencing._core import Resolver  # not re-exported by the package; only a type here
 from referencing.jsonschema import DRAFT202012
 
-from gateway import jsonschemas
 from gateway.documents import CASE_EVENTS
 from gateway.events import CloudEvent
-from gateway.examples import Example
 from gateway.outcomes import Acknowledgment, Rejection
 from gateway.resources import contracts_dir
+from gateway.tools import jsonschemas
+from gateway.tools.examples import Example
 from tests.conftest import example_params
 
 EVENTS: tuple[type[CloudEvent], ...] = (*CASE_EVENTS, Acknowledgment, Rejection)

@@ -18,10 +18,10 @@ from referencing import Registry, Resource
 from adapters.fake_customs_endpoint import FakeCustomsEndpoint
 from gateway.documents import CASE_EVENTS
 from gateway.events import CloudEvent
-from gateway.examples import Example
 from gateway.outcomes import Acknowledgment, Rejection
 from gateway.pipeline import InboundRecord, Pipeline
 from gateway.resources import contracts_dir
+from gateway.tools.examples import Example
 from tests.conftest import example_params
 
 EVENTS: tuple[type[CloudEvent], ...] = (*CASE_EVENTS, Acknowledgment, Rejection)

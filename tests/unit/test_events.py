@@ -8,7 +8,7 @@ import pytest
 from gateway.documents import CASE_EVENTS, decode
 from gateway.errors import InvalidEvent, UndecodableEvent
 from gateway.events import AuthorizationRequested, EventDecoder, event_type
-from gateway.examples import Example
+from gateway.tools.examples import Example
 from tests.conftest import example_params
 
 

@@ -19,8 +19,8 @@ from gateway import documents
 from gateway.documents import decode
 from gateway.errors import InvalidEvent
 from gateway.events.export_declaration import ExportDeclarationSubmitted
-from gateway.examples import Example, examples
 from gateway.mapping.document import Document
+from gateway.tools.examples import Example, examples
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 MINIMAL = "export-declaration/accepted/minimal"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from aiokafka.errors import TopicAuthorizationFailedError
 
-from gateway.examples import Example
+from gateway.tools.examples import Example
 from tests.harness.bodies import GatewayCases, collect
 from tests.harness.brokers import InMemory, running
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from gateway import documents, gateway_codes, readme
+from gateway import documents, gateway_codes
 from gateway.contract import customs_codes
 from gateway.documents import decode
 from gateway.errors import InvalidEvent
-from gateway.examples import Example, examples
 from gateway.resources import contracts_dir
+from gateway.tools import readme
+from gateway.tools.examples import Example, examples
 
 
 def test_readme_tables_are_current() -> None:

@@ -18,11 +18,11 @@ import httpx
 import pytest
 
 from adapters.http_customs_endpoint import HTTP_CLIENT_ERRORS, HttpCustomsEndpoint, failure_of
-from gateway.circuit import CircuitBreaker
 from gateway.contract.replies import write_reply
 from gateway.errors import ConfigurationError, DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from gateway.metrics import GatewayMetrics
 from gateway.ports import Acceptance, CustomsReply, Filing, Reception
+from gateway.runtime.circuit import CircuitBreaker
+from gateway.runtime.metrics import GatewayMetrics
 from gateway.settings import EcuapassSettings, RetrySettings
 
 MESSAGE_ID = "0b7d0c55-3a0e-5d1c-8f6a-51e0c1a5e251"

@@ -138,7 +138,7 @@ def test_the_examples_give_identifiers_and_tariff_codes() -> None:
 
 
 def test_the_capture_masks_a_copy_and_leaves_the_record_to_the_other_handlers(tmp_path: Path) -> None:
-    from gateway import logs
+    from gateway.runtime import logs
     from gateway.settings import Settings
 
     path = tmp_path / "out.log"
@@ -177,7 +177,7 @@ class _Keep(logging.Handler):
     ],
 )
 def test_what_the_logs_mask_is_what_the_scan_looks_for(text: str) -> None:
-    from gateway.logs import mask
+    from gateway.runtime.logs import mask
 
     masked = mask(text)
     assert _findings(masked, scanner=Scanner(identifiers=[RUC, "1710034065"], now=NOW)) == []
@@ -204,7 +204,7 @@ def test_a_python_subprocess_has_its_stderr_copied(tmp_path: Path, monkeypatch: 
 
 
 def test_the_event_context_on_a_line_is_masked_too(tmp_path: Path) -> None:
-    from gateway import logs
+    from gateway.runtime import logs
     from gateway.settings import Settings
 
     path = tmp_path / "out.log"

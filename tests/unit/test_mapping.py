@@ -10,8 +10,8 @@ from gateway import documents
 from gateway.contract.schemas import violations
 from gateway.documents import decode
 from gateway.errors import InvalidEvent
-from gateway.examples import Example
 from gateway.mapping.document import fixed
+from gateway.tools.examples import Example
 from tests.conftest import example_params
 
 

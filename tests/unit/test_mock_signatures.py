@@ -21,11 +21,11 @@ from gateway.contract.namespaces import DSIG, XADES
 from gateway.contract.parsing import parse_xml
 from gateway.contract.replies import read_reply
 from gateway.documents import decode
-from gateway.examples import Example, examples
 from gateway.mapping.document import Document
 from gateway.ports import CustomsReply
 from gateway.settings import AgencySettings
 from gateway.signing import SigningIdentity, load_identity
+from gateway.tools.examples import Example, examples
 from tests.signing_certificates import AgencyCertificate, SigningAuthority, agency, authority
 
 MINIMAL = "authorization-request/accepted/minimal"

@@ -21,7 +21,7 @@ import yaml
 from prometheus_client.metrics import MetricWrapperBase
 
 from ecuapass_mock.metrics import MockMetrics
-from gateway.metrics import GatewayMetrics
+from gateway.runtime.metrics import GatewayMetrics
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 DASHBOARD = DEPLOY / "grafana" / "dashboards" / "ecuapass-gateway.json"

@@ -8,10 +8,10 @@ import pytest
 
 from adapters.fake_customs_endpoint import FakeCustomsEndpoint
 from gateway.errors import PermanentDeliveryError
-from gateway.examples import Example
 from gateway.outcomes import Acknowledgment, DeadLetter, Rejection
 from gateway.pipeline import InboundRecord, Pipeline
 from gateway.ports import CustomsReply, Filing, Reception, RejectionNotice, ReplyError
+from gateway.tools.examples import Example
 from tests.conftest import example_params
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

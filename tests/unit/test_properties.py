@@ -29,7 +29,7 @@ from gateway.documents import CASE_EVENTS
 from gateway.errors import ContractError, InvalidEvent, UnsafeXmlError
 from gateway.events import event_type
 from gateway.events.validation import json_path
-from gateway.examples import Example, examples
+from gateway.tools.examples import Example, examples
 
 VALID = [e for e in examples() if e.expected in ("accepted", "rejected")]
 MODELS = {event_type(cls): cls for cls in CASE_EVENTS}

@@ -13,12 +13,12 @@ import pytest
 from aiokafka import errors as kafka
 
 from adapters.fake_customs_endpoint import FakeCustomsEndpoint
-from gateway.examples import Example
 from gateway.kafka import headers as h
 from gateway.kafka.publisher import REFUSALS, UNPUBLISHABLE, OutcomePublisher, permanent
 from gateway.outcomes import Acknowledgment, DeadLetter, Outcome
 from gateway.pipeline import InboundRecord, Pipeline
 from gateway.settings import Settings
+from gateway.tools.examples import Example
 
 NOW = datetime(2026, 12, 4, 3, 28, 4, tzinfo=UTC)
 OUTAGES = (

@@ -6,13 +6,13 @@ import re
 from datetime import UTC, datetime
 
 from adapters.fake_customs_endpoint import FakeCustomsEndpoint
-from gateway import dlq
-from gateway.examples import Example
 from gateway.kafka import headers as h
 from gateway.kafka.records import Received, encode
 from gateway.outcomes import DeadLetter
 from gateway.pipeline import InboundRecord, Pipeline, ReadFailure
 from gateway.settings import Settings, TopicSettings
+from gateway.tools import dlq
+from gateway.tools.examples import Example
 
 TOPICS = TopicSettings()
 FIRST = datetime(2026, 12, 4, 3, 28, 3, 120_456, tzinfo=UTC)

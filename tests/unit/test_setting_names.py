@@ -13,9 +13,9 @@ import pytest
 
 from adapters.http_customs_endpoint import HttpCustomsEndpoint
 from gateway.bootstrap import customs_endpoint
-from gateway.circuit import CircuitBreaker
 from gateway.errors import ConfigurationError
-from gateway.metrics import GatewayMetrics
+from gateway.runtime.circuit import CircuitBreaker
+from gateway.runtime.metrics import GatewayMetrics
 from gateway.settings import AgencySettings, EcuapassSettings, RetrySettings, Settings, endpoint_fields
 from gateway.settings import environment_variable as env
 
@@ -126,7 +126,7 @@ async def test_a_refused_probe_names_the_agencies_and_where_their_credentials_ar
         "adapters/http_customs_endpoint.py",
         "adapters/per_agency_customs_endpoint.py",
         "gateway/bootstrap.py",
-        "gateway/tls.py",
+        "gateway/runtime/tls.py",
         "gateway/kafka/security.py",
         "gateway/kafka/reading.py",
     ],

@@ -22,10 +22,10 @@ from gateway.contract.namespaces import DSIG, XADES
 from gateway.contract.schemas import violations
 from gateway.documents import decode
 from gateway.errors import ConfigurationError
-from gateway.examples import Example, examples
-from gateway.logs import mask
+from gateway.runtime.logs import mask
 from gateway.settings import AgencySettings
 from gateway.signing import SigningIdentity, load_identities, load_identity
+from gateway.tools.examples import Example, examples
 from tests.signing_certificates import AgencyCertificate, SigningAuthority, agency, authority, encrypted_key
 
 RUC = "1790011674001"

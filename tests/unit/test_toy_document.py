@@ -36,13 +36,13 @@ from gateway.documents import DOCUMENT_KINDS, DocumentKind, Documents, build, de
 from gateway.errors import InvalidEvent, UndecodableEvent
 from gateway.events import CaseEventBase
 from gateway.events.common import Model, Reference
-from gateway.examples import examples
 from gateway.mapping.common import header
 from gateway.mapping.document import Document, DocumentBuilder
 from gateway.outcomes import Acknowledgment
 from gateway.pipeline import InboundRecord, Pipeline
 from gateway.resources import contracts_dir, xsd_dir
 from gateway.settings import EcuapassSettings, RetrySettings
+from gateway.tools.examples import examples
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 TOY_NAMESPACE = "urn:ecuapass-gateway:xsd:toy-permit:1"

@@ -1,4 +1,4 @@
-"""``gateway.tracking`` without a broker: outcome records read into entries, masking, and both renderings."""
+"""``gateway.tools.tracking`` without a broker: outcome records read into entries, masking, and both renderings."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from gateway.events.validation import FieldError
 from gateway.kafka.records import Kind, Received
 from gateway.outcomes import Acknowledgment, AcknowledgmentData, Rejection, RejectionData
-from gateway.tracking import Entry, Printer, entry_from_record, mask, mask_identifier, masked
+from gateway.tools.tracking import Entry, Printer, entry_from_record, mask, mask_identifier, masked
 
 AT = datetime(2026, 11, 20, 19, 30, tzinfo=UTC)
 RUC = "1710034064001"  # a natural person's RUC: it carries their cédula

@@ -22,7 +22,7 @@ from cloudevents.core.v1.event import CloudEvent
 from cloudevents.v1 import kafka as legacy_kafka
 from cloudevents.v1.http import CloudEvent as LegacyCloudEvent
 
-from gateway.examples import Example
+from gateway.tools.examples import Example
 
 Mode = Literal["structured", "binary", "binary-sdk", "binary-sdk-v1", "structured-sdk"]
 MODES: tuple[Mode, ...] = ("structured", "binary", "binary-sdk", "binary-sdk-v1", "structured-sdk")

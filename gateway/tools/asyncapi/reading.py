@@ -1,4 +1,4 @@
-"""Reading the AsyncAPI document (``gateway/asyncapi/``): following its references and saying what it promises.
+"""Reading the AsyncAPI document (``gateway/tools/asyncapi/``): following its references and saying what it promises.
 
 Works on the document as built (``building.py``, ``channels.py``) and as read back from ``contracts/asyncapi.yaml``.
 ``described_topics``, ``described_headers``, ``required_headers`` and ``open_header_topics`` say what the document

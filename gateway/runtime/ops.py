@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.http_server import EmbeddedServer
-from gateway.metrics import GatewayMetrics
+from gateway.runtime.http_server import EmbeddedServer
+from gateway.runtime.metrics import GatewayMetrics
 
 
 class Health(Protocol):

@@ -1,8 +1,8 @@
 """uvicorn servers that leave signals to their process.
 
 ``uvicorn.Server.serve()`` takes over SIGINT/SIGTERM while it runs in the main thread and raises them again when it
-stops. The gateway, the mock and the dev stack handle signals themselves (``gateway.signals.StopSignal``) and stop
-their servers in order, so their servers must not.
+stops. The gateway, the mock and the dev stack handle signals themselves (``gateway.runtime.signals.StopSignal``)
+and stop their servers in order, so their servers must not.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""What FastStream leaves out of the AsyncAPI document's channels (``gateway/asyncapi/``); ``building.py`` adds it.
+"""What FastStream leaves out of the AsyncAPI document's channels (``gateway/tools/asyncapi/``); ``building.py``
+adds it.
 
 FastStream sees the channels the gateway declares (``gateway/kafka/wiring.py``: the input subscriber and the three
 outcome publishers) but not what travels on them: the handler takes raw records, so the input gets one message per
@@ -14,14 +15,6 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from gateway.asyncapi.headers import (
-    CLOUDEVENTS_MEDIA_TYPE,
-    CORRELATIONID,
-    DATACONTENTTYPE,
-    FRAMEWORK_CORRELATION_ID,
-    Headers,
-)
-from gateway.asyncapi.reading import channel_name, messages, operation, referenced, resolve
 from gateway.documents import CASE_EVENTS
 from gateway.kafka.headers import (
     CE_PREFIX,
@@ -39,6 +32,14 @@ from gateway.kafka.headers import (
     TRACEPARENT,
 )
 from gateway.settings import KafkaSettings, TopicSettings
+from gateway.tools.asyncapi.headers import (
+    CLOUDEVENTS_MEDIA_TYPE,
+    CORRELATIONID,
+    DATACONTENTTYPE,
+    FRAMEWORK_CORRELATION_ID,
+    Headers,
+)
+from gateway.tools.asyncapi.reading import channel_name, messages, operation, referenced, resolve
 
 SERVER = "kafka"
 QUARANTINE_CHANNEL = "quarantine"

@@ -10,7 +10,7 @@ Two schemas per CloudEvents ``type``, both published contract for back-end devel
 The envelope's ``data`` is a ``$ref`` to the ``dataschema`` URN, and the envelope bundles that data schema in its
 ``$defs`` (a JSON Schema 2020-12 compound document), so each envelope file still validates on its own.
 ``tests/unit/test_contracts.py`` fails when the files drift from the code. Regenerate with ``make docs``
-(``python -m gateway.jsonschemas``).
+(``python -m gateway.tools.jsonschemas``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The generated parts of README.md: the settings table and the customs error codes.
 
 Each sits between ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``; ``make docs`` rewrites them
-(``python -m gateway.readme``) and a test fails when they drift from the code.
+(``python -m gateway.tools.readme``) and a test fails when they drift from the code.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from gateway.contract import customs_codes
 from gateway.settings import settings_table
 
 SECTIONS: dict[str, Callable[[], str]] = {"settings": settings_table, "customs-codes": customs_codes.table}
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def regenerate(text: str) -> str:

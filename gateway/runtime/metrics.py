@@ -1,6 +1,6 @@
 """The gateway's Prometheus metrics: one registry per gateway, low-cardinality labels only (never case ids).
 
-Served on ``/metrics`` of the ops port (``gateway/ops.py``). The Grafana dashboard and the alert rules in
+Served on ``/metrics`` of the ops port (``gateway/runtime/ops.py``). The Grafana dashboard and the alert rules in
 ``deploy/`` query these names; ``tests/unit/test_ops_assets.py`` checks that every name they use exists here.
 """
 

@@ -1,7 +1,7 @@
-"""The AsyncAPI document (``gateway/asyncapi/``) as text, and the file ``contracts/asyncapi.yaml``.
+"""The AsyncAPI document (``gateway/tools/asyncapi/``) as text, and the file ``contracts/asyncapi.yaml``.
 
 ``render_yaml`` is the file's form (multi-line text as literal blocks, readable in a diff), ``render_json`` what
-``serving.py`` offers besides; ``write()`` (``python -m gateway.asyncapi``, run by ``make docs``) regenerates the
+``serving.py`` offers besides; ``write()`` (``python -m gateway.tools.asyncapi``, run by ``make docs``) regenerates the
 file from ``document()``.
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the environment
 
-from gateway.asyncapi.building import document
 from gateway.resources import contracts_dir
+from gateway.tools.asyncapi.building import document
 
 
 class _Dumper(yaml.SafeDumper):  # type: ignore[misc]  # yaml is untyped here

@@ -1,4 +1,4 @@
-"""The headers of the AsyncAPI document (``gateway/asyncapi/``): each message's ``headers`` schema.
+"""The headers of the AsyncAPI document (``gateway/tools/asyncapi/``): each message's ``headers`` schema.
 
 ``gateway/kafka/headers.py`` owns the header names and the dead-letter headers' meanings; this module describes them
 for the document: what each header means (one text per name) and the form of its value (always text), including the

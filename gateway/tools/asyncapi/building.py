@@ -1,4 +1,4 @@
-"""The AsyncAPI 3.0 document of the gateway (``gateway/asyncapi/``), built from its FastStream broker.
+"""The AsyncAPI 3.0 document of the gateway (``gateway/tools/asyncapi/``), built from its FastStream broker.
 
 ``document()`` orders the steps: wire the broker from the settings' defaults (``gateway.kafka.wiring``: not the
 environment, no gateway, nothing connects), let FastStream describe it, pin the server and complete the channels
@@ -16,24 +16,24 @@ from faststream.specification import AsyncAPI
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 import gateway
-from gateway.asyncapi.channels import (
+from gateway.kafka.headers import CE_PREFIX, CONTENT_TYPE, DLQ_PREFIX, REPLAY_COUNT, REPLAYED_FROM, TRACEPARENT
+from gateway.kafka.wiring import wire
+from gateway.settings import Settings
+from gateway.tools.asyncapi.channels import (
     add_quarantine,
     describe_cloudevent_outcome,
     describe_dead_letters,
     describe_input,
     pin_server,
 )
-from gateway.asyncapi.headers import (
+from gateway.tools.asyncapi.headers import (
     CLOUDEVENTS_MEDIA_TYPE,
     CORRELATIONID,
     DATACONTENTTYPE,
     FRAMEWORK_CORRELATION_ID,
     Headers,
 )
-from gateway.asyncapi.reading import find_channel
-from gateway.kafka.headers import CE_PREFIX, CONTENT_TYPE, DLQ_PREFIX, REPLAY_COUNT, REPLAYED_FROM, TRACEPARENT
-from gateway.kafka.wiring import wire
-from gateway.settings import Settings
+from gateway.tools.asyncapi.reading import find_channel
 
 TITLE = "Ecuapass régimen-51 gateway"
 

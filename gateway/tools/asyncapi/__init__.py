@@ -5,7 +5,7 @@ FastStream cannot see: the case-event payloads in both CloudEvents content modes
 (names and meanings from ``gateway/kafka/headers.py``, value formats from the events' schemas), the Kafka key (the
 case id) and the quarantine topic, which only ``ecuapass-gateway dlq replay`` writes. The file only changes when the
 code does: ``tests/unit/test_asyncapi.py`` fails when it drifts; regenerate it with ``make docs``
-(``python -m gateway.asyncapi``); ``tests/e2e/test_asyncapi_parser.py`` validates it with the official parser.
+(``python -m gateway.tools.asyncapi``); ``tests/e2e/test_asyncapi_parser.py`` validates it with the official parser.
 
 The modules, in the order the document goes through them:
 
@@ -20,17 +20,17 @@ The modules, in the order the document goes through them:
 Callers import from here, not from the modules.
 """
 
-from gateway.asyncapi.building import DESCRIPTION, TITLE, default_settings, document
-from gateway.asyncapi.channels import QUARANTINE_CHANNEL, SERVER
-from gateway.asyncapi.reading import (
+from gateway.tools.asyncapi.building import DESCRIPTION, TITLE, default_settings, document
+from gateway.tools.asyncapi.channels import QUARANTINE_CHANNEL, SERVER
+from gateway.tools.asyncapi.reading import (
     described_headers,
     described_topics,
     open_header_topics,
     required_headers,
     resolve,
 )
-from gateway.asyncapi.rendering import path, render_json, render_yaml, write
-from gateway.asyncapi.serving import HTML_PATHS, JSON_PATH, YAML_PATH, create_app, serve
+from gateway.tools.asyncapi.rendering import path, render_json, render_yaml, write
+from gateway.tools.asyncapi.serving import HTML_PATHS, JSON_PATH, YAML_PATH, create_app, serve
 
 __all__ = [
     "DESCRIPTION",

@@ -1,6 +1,6 @@
 """What became of a case's documents, read back from the outcome topics: the core of ``case`` and ``tail``.
 
-An operations tool beside ``gateway/dlq.py``: it only reads Kafka, never the input topic and never customs.
+An operations tool beside ``gateway/tools/dlq.py``: it only reads Kafka, never the input topic and never customs.
 
 - ``case_timeline(settings, case_id)`` reads the acknowledgments, rejections and dead-letter topics from their
   beginning up to where they ended when called (every partition, one group-less consumer), keeps the records of
@@ -54,7 +54,7 @@ from gateway.kafka.headers import REPLAY_COUNT
 from gateway.kafka.reading import read_to_end, reading_errors
 from gateway.kafka.records import KINDS, Kind, Received
 from gateway.kafka.security import kafka_errors
-from gateway.logs import mask
+from gateway.runtime.logs import mask
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from gateway.contract.parsing import parse_xml
 from gateway.contract.schemas import schema_path
 from gateway.documents import decode
 from gateway.errors import InvalidEvent, UndecodableEvent, UnsafeXmlError
-from gateway.examples import resolve_references
+from gateway.tools.examples import resolve_references
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The AsyncAPI document (``gateway/asyncapi/``) over HTTP, for ``ecuapass-gateway docs`` (``gateway/cli.py``).
+"""The AsyncAPI document (``gateway/tools/asyncapi/``) over HTTP, for ``ecuapass-gateway docs`` (``gateway/cli.py``).
 
 FastStream's HTML page on ``/`` and ``/asyncapi``, the document itself on ``/asyncapi.yaml`` and ``/asyncapi.json``
 (``rendering.py``), generated when the server starts; ``serve()`` runs until SIGINT or SIGTERM.
@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.asyncapi.building import document
-from gateway.asyncapi.rendering import render_json, render_yaml
-from gateway.signals import StopSignal
+from gateway.runtime.signals import StopSignal
+from gateway.tools.asyncapi.building import document
+from gateway.tools.asyncapi.rendering import render_json, render_yaml
 
 HTML_PATHS = ("/", "/asyncapi")
 YAML_PATH = "/asyncapi.yaml"

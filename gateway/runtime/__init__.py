@@ -1,0 +1,1 @@
+"""The gateway's runtime: logs, tracing, metrics, the ops port, signals, TLS contexts and the circuit breaker."""
