@@ -51,7 +51,7 @@ def test_case_gets_its_expected_outcome(contract_run: ContractRun, case: Example
 def test_outcome_answers_the_event_it_was_sent(contract_run: ContractRun, case: Example) -> None:
     received = _outcome(contract_run, case)
     sent = contract_run.payloads[case]
-    if received.kind == "dead-letter":
+    if received.outcome == "dead-letter":
         assert received.value == sent, "a dead letter carries the original record byte for byte"
         assert received.headers.get("dlq.original.topic") == contract_run.settings.topics.input
         assert received.headers.get("dlq.reason"), received.headers
@@ -79,7 +79,7 @@ def test_outcome_follows_the_published_schema(contract_run: ContractRun, answere
 
 def test_acknowledgment_carries_the_official_numbers(contract_run: ContractRun, accepted_case: Example) -> None:
     received = _outcome(contract_run, accepted_case)
-    assert received.kind == "accepted"
+    assert received.outcome == "accepted"
     data = _data(received)
     assert re.fullmatch(r"\d{21}", str(data["submission_number"])), data
     pattern = OFFICIAL_NUMBER.get(str(data.get("document")))
@@ -91,7 +91,7 @@ def test_acknowledgment_carries_the_official_numbers(contract_run: ContractRun, 
 
 def test_rejection_names_every_error_with_a_published_code(contract_run: ContractRun, rejected_case: Example) -> None:
     received = _outcome(contract_run, rejected_case)
-    assert received.kind == "rejected"
+    assert received.outcome == "rejected"
     data = _data(received)
     errors = data["errors"]
     assert isinstance(errors, list), data

@@ -15,7 +15,7 @@
 
 A business rejection from customs is an *outcome* (``gateway.outcomes.Rejection``), never an exception.
 Library exceptions (httpx, lxml, pydantic, aiokafka) are translated at the boundary with ``raise ... from exc``:
-every exception of the HTTP client stack through the one table in ``adapters/http_customs_endpoint.py``.
+every exception of the HTTP client stack through the one table in ``adapters/http_errors.py``.
 
 A ``ConfigurationError`` names the settings it is about as *field paths* (``ecuapass.token_file``,
 ``agencies.<RUC>.token_file``, ``kafka.ssl_cafile``), written so in the message and listed in ``fields``. Only the

@@ -91,6 +91,6 @@ class DeadLetter:
 Outcome = Acknowledgment | Rejection | DeadLetter
 
 
-def outcome_id(answered_event_source: str, answered_event_id: str, kind: str) -> str:
-    """Deterministic: the same answered event and outcome kind always give the same id."""
-    return str(uuid.uuid5(_OUTCOME_NAMESPACE, f"{kind}\x1f{answered_event_source}\x1f{answered_event_id}"))
+def outcome_id(answered_event_source: str, answered_event_id: str, outcome: str) -> str:
+    """Deterministic: the same answered event and outcome always give the same id."""
+    return str(uuid.uuid5(_OUTCOME_NAMESPACE, f"{outcome}\x1f{answered_event_source}\x1f{answered_event_id}"))

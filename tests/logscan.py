@@ -100,19 +100,19 @@ class Scanner:
                 span = match.span(1) if pattern.groups else match.span(0)
                 found.append((what, *span))
         for match in _NUMBER.finditer(text):
-            kind = self.identifier_kind(match.group(1))
-            if kind is not None:
-                found.append((f"unmasked {kind}", *match.span(1)))
+            what = self.identifier_type(match.group(1))
+            if what is not None:
+                found.append((f"unmasked {what}", *match.span(1)))
         return found
 
-    def identifier_kind(self, number: str) -> str | None:
+    def identifier_type(self, number: str) -> str | None:
         """``"RUC"`` or ``"cédula"`` when ``number`` is to be treated as one, else ``None``."""
-        kind = "RUC" if len(number) == 13 else "cédula"
+        what = "RUC" if len(number) == 13 else "cédula"
         if number in self.identifiers:
-            return kind
+            return what
         if number in self.not_identifiers or self._recent_epoch(number):
             return None
-        return kind if (ruc.is_valid(number) if len(number) == 13 else ci.is_valid(number)) else None
+        return what if (ruc.is_valid(number) if len(number) == 13 else ci.is_valid(number)) else None
 
     def _recent_epoch(self, number: str) -> bool:
         seconds = int(number) / (1000 if len(number) == 13 else 1)
@@ -146,7 +146,7 @@ class Scanner:
                 if len(more) > len(problems):
                     problems, shown = more, decoded
             if problems:
-                report.findings.append(Finding(path, number, _kinds(problems), self.redact(shown, problems)))
+                report.findings.append(Finding(path, number, _whats(problems), self.redact(shown, problems)))
 
     def scan_folder(self, folder: Path) -> Report:
         report = Report()
@@ -182,7 +182,7 @@ def _decoded(line: str) -> str | None:
     return " ".join(str(v) for v in value.values()) if isinstance(value, dict) else None
 
 
-def _kinds(problems: list[tuple[str, int, int]]) -> str:
+def _whats(problems: list[tuple[str, int, int]]) -> str:
     return ", ".join(sorted({what for what, *_ in problems}))
 
 

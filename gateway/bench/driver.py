@@ -29,7 +29,7 @@ TICK_S = 0.005
 
 @dataclass(slots=True)
 class Outcome:
-    kind: str  # accepted, rejected, dead_letter: which topic it came from
+    outcome: str  # accepted, rejected, dead_letter: which topic it came from
     timestamp_ms: int
     value: bytes
 
@@ -94,7 +94,9 @@ class Collector:
 
     def __init__(self, settings: Settings) -> None:
         # The report's labels are the metrics' (dead_letter), the topics those of the outcome records.
-        self._kinds = {topic: kind.replace("-", "_") for topic, kind in records.kinds(settings.topics).items()}
+        self._outcomes = {
+            topic: outcome.replace("-", "_") for topic, outcome in records.outcome_topics(settings.topics).items()
+        }
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.kafka.bootstrap_servers,
             enable_auto_commit=False,
@@ -111,7 +113,7 @@ class Collector:
         await self._consumer.topics()  # refresh metadata
         partitions = [
             TopicPartition(topic, p)
-            for topic in self._kinds
+            for topic in self._outcomes
             for p in sorted(self._consumer.partitions_for_topic(topic) or ())
         ]
         self._consumer.assign(partitions)
@@ -123,7 +125,7 @@ class Collector:
             batches = await self._consumer.getmany(timeout_ms=200, max_records=5_000)
             for tp, polled in batches.items():
                 self.phase.outcomes += [
-                    Outcome(self._kinds[tp.topic], record.timestamp, record.value or b"") for record in polled
+                    Outcome(self._outcomes[tp.topic], record.timestamp, record.value or b"") for record in polled
                 ]
             if batches:
                 self._arrived.set()
@@ -136,8 +138,9 @@ class Collector:
             if remaining <= 0:
                 return False
             self._arrived.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._arrived.wait(), min(remaining, 0.5))
+            with contextlib.suppress(TimeoutError):  # not wait_for: on 3.11 it can swallow a cancellation
+                async with asyncio.timeout(min(remaining, 0.5)):
+                    await self._arrived.wait()
         return True
 
     def next_phase(self) -> Phase:

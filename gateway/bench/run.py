@@ -11,12 +11,13 @@ system under test was ready) to the last outcome's timestamp. CPU seconds are re
 the burst, for the system under test and for everything else that shares the two cores (broker, mock, this
 driver, and whatever else the machine was doing), so a reader can tell what saturated. Latency is measured in the
 paced phase: at saturation it is only the length of the queue.
+
+What a scenario is given (settings, agencies, commands) is in ``gateway.bench.preparation``; how the figures are
+computed, in ``gateway.bench.measures``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import math
 import os
@@ -24,40 +25,25 @@ import re
 import shutil
 import tempfile
 import time
-import uuid
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from gateway.bench import procfs
-from gateway.bench.driver import Collector, Phase, Publisher, answered
+from gateway.bench.driver import Collector, Publisher
+from gateway.bench.measures import Meter, await_outcomes, describe, latencies, outcome_counts, throughput
+from gateway.bench.preparation import Signing, scenario_settings, set_latency, system_under_test
 from gateway.bench.prerequisites import file_prerequisites
-from gateway.bench.processes import Child, clean_environment, environment, python
+from gateway.bench.processes import Child, clean_environment, python
 from gateway.bench.profile import Profiler, summary
 from gateway.bench.scenarios import Options, Scenario
-from gateway.bench.workload import Generator, Workload
-from gateway.devstack.broker import TANSU_FETCH_MAX_WAIT_MS, TansuBroker, free_port
-from gateway.devstack.certificates import dev_agencies
-from gateway.devstack.stack import example_senders
+from gateway.bench.workload import Event, Generator, Workload
+from gateway.devstack.broker import TANSU_FETCH_MAX_WAIT_MS, TansuBroker
 from gateway.errors import ConfigurationError
 from gateway.kafka.topics import ensure_topics
-from gateway.settings import (
-    AgencySettings,
-    EcuapassSettings,
-    KafkaSettings,
-    OpsSettings,
-    ProcessingSettings,
-    Settings,
-    TopicSettings,
-)
-from gateway.signing import SigningIdentity, load_identities
+from gateway.settings import Settings, TopicSettings
 
 _URL = re.compile(r"https?://\S+")
-STALL_S = 60.0  # no new outcome for this long: the scenario is reported incomplete
 Progress = Callable[[str], None]
 
 
@@ -72,7 +58,7 @@ async def run(options: Options, progress: Progress = print) -> dict[str, Any]:
     workdir.mkdir(parents=True, exist_ok=True)
     results = []
     try:
-        signing = _Signing.make(workdir) if options.signed else None
+        signing = Signing.make(workdir) if options.signed else None
         for scenario in options.scenarios:
             progress(f"scenario {scenario.number}: {scenario.title} ({scenario.events} events)")
             result = await run_scenario(scenario, workload, options, workdir, progress, signing)
@@ -84,7 +70,7 @@ async def run(options: Options, progress: Progress = print) -> dict[str, Any]:
     return {
         "started": started,
         "duration_s": round(time.time() - started, 1),
-        "workload": _describe(workload),
+        "workload": describe(workload),
         "settings": {
             "max_in_flight": options.max_in_flight,
             "slow_endpoint_latency_ms": next((s.mock_latency_ms for s in options.scenarios if s.mock_latency_ms), None),
@@ -101,211 +87,28 @@ async def run(options: Options, progress: Progress = print) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class _Signing:
-    """Development agencies for every sender of the workload, and the CA the mock is told to trust."""
-
-    agencies: dict[str, AgencySettings]
-    ca: Path
-    identities: dict[str, SigningIdentity]  # the agencies' keys, loaded once: the warm-ups sign with them
-
-    @classmethod
-    def make(cls, workdir: Path) -> _Signing:
-        agencies, ca = dev_agencies(workdir / "agencies", example_senders())
-        return cls(agencies, ca, load_identities(agencies))
-
-    def mock_environment(self) -> dict[str, str]:
-        """The mock requires signatures, from this CA only."""
-        return {"MOCK_SIGNATURE_CA": str(self.ca), "MOCK_REQUIRE_SIGNATURE": "true"}
-
-
-def _settings(bootstrap: str, options: Options, endpoint_url: str, signing: _Signing | None) -> Settings:
-    suffix = uuid.uuid4().hex[:8]
-    return Settings(
-        kafka=KafkaSettings(
-            bootstrap_servers=bootstrap,
-            group_id=f"bench-{suffix}",
-            client_id="ecuapass-gateway-bench",
-            session_timeout_ms=options.session_timeout_ms,
-            heartbeat_interval_ms=options.session_timeout_ms // 3,
-            fetch_max_wait_ms=TANSU_FETCH_MAX_WAIT_MS,
-        ),
-        topics=TopicSettings(
-            input=f"bench-in-{suffix}",
-            acks=f"bench-acks-{suffix}",
-            rejections=f"bench-rejections-{suffix}",
-            dlq=f"bench-dlq-{suffix}",
-            quarantine=f"bench-quarantine-{suffix}",
-        ),
-        # The pool as large as the in-flight limit: with the default 100 connections the pool, not the limit,
-        # would bound the concurrency towards a slow endpoint.
-        ecuapass=EcuapassSettings(url=endpoint_url, max_connections=options.max_in_flight),
-        processing=ProcessingSettings(max_in_flight=options.max_in_flight),
-        ops=OpsSettings(port=free_port()),
-        source="urn:ecuapass-gateway:bench",
-        agencies=signing.agencies if signing is not None else {},
-        log_level="INFO",
-        log_format="json",
-    )
-
-
-def _system(scenario: Scenario, settings: Settings, log_path: Path) -> Child:
-    env = environment(settings)
-    if scenario.system == "gateway":
-        ready = f"http://127.0.0.1:{settings.ops.port}/readyz"
-        return Child("gateway", python("-m", "gateway", "run"), log_path=log_path, env=env, ready_url=ready)
-    module = f"gateway.bench.{scenario.system}"  # passthrough, runner, naive
-    return Child(scenario.system, python("-m", module), log_path=log_path, env=env, ready_line="ready")
-
-
-class _Meter:
-    """CPU seconds of every process involved, and of the whole machine, between two readings."""
-
-    def __init__(self, pids: dict[str, int]) -> None:
-        self._pids = pids
-        self._start = self._read()
-
-    def _read(self) -> dict[str, float]:
-        times = procfs.MachineTimes.now()
-        found = {name: procfs.cpu_seconds(pid) for name, pid in self._pids.items()}
-        found["driver"] = procfs.own_cpu_seconds()
-        return found | {"machine": times.busy, "steal": times.steal, "wall": time.monotonic()}
-
-    def stop(self) -> dict[str, float]:
-        end = self._read()
-        delta = {name: end[name] - self._start[name] for name in end}
-        ours = sum(value for name, value in delta.items() if name not in ("machine", "steal", "wall"))
-        delta["other"] = max(0.0, delta["machine"] - ours)
-        return delta
-
-
 async def run_scenario(
     scenario: Scenario,
     workload: Workload,
     options: Options,
     workdir: Path,
     progress: Progress,
-    signing: _Signing | None = None,
+    signing: Signing | None = None,
 ) -> dict[str, Any]:
+    """One scenario on a fresh broker: set up, burst, paced phase, everything stopped; its JSON-ready result."""
     load_before = procfs.load_average()
     part = workload.head(scenario.events + (scenario.paced_events if scenario.uses_mock else 0))
-    result: dict[str, Any] = {
-        "key": scenario.key,
-        "number": scenario.number,
-        "title": scenario.title,
-        "system": scenario.system,
-        "endpoint": scenario.endpoint,
-        "events": scenario.events,
-        "completed": False,
-    }
+    steps = _ScenarioRun(scenario, options, workdir, progress, signing)
     with TansuBroker(log_path=workdir / f"{scenario.key}-tansu.log") as broker:
         tansu = procfs.child_running(os.getpid(), broker.bootstrap_servers)
-        mock: Child | None = None
-        system: Child | None = None
-        publisher: Publisher | None = None
-        collector: Collector | None = None
-        profiler: Profiler | None = None
         try:
-            pids = {"tansu": tansu} if tansu else {}
-            if scenario.uses_mock:
-                mock = await Child(
-                    "mock",
-                    python("-m", "gateway", "mock", "--port", "0", "--state", ":memory:"),
-                    log_path=workdir / f"{scenario.key}-mock.log",
-                    env=clean_environment() | (signing.mock_environment() if signing is not None else {}),
-                    ready_line="Mock Ecuapass on",
-                ).start()
-                found = _URL.search(mock.first_line)
-                if found is None:
-                    raise ConfigurationError(f"the mock did not say where it listens: {mock.first_line!r}")
-                url = found.group(0)
-                progress(f"  filing {len(part.prerequisites)} prerequisites with the mock")
-                warm_up = time.monotonic()
-                identities = signing.identities if signing is not None else None
-                numbers = await file_prerequisites(url, part.prerequisites, identities=identities)
-                result["prerequisites"] = {
-                    "filed": len(numbers),
-                    "seconds": round(time.monotonic() - warm_up, 1),
-                }
-                events = part.resolved(numbers)
-                if scenario.mock_latency_ms:
-                    await _set_latency(url, scenario.mock_latency_ms)
-                burst, paced_pool = events[: scenario.events], events[scenario.events :]
-                pids["mock"] = mock.pid
-            else:
-                url = "http://127.0.0.1:9/"  # never called
-                events = part.offline()
-                burst = events[: scenario.events]
-                paced_pool = events[: scenario.paced_events]  # no endpoint state: the same events may go again
-            settings = _settings(broker.bootstrap_servers, options, url, signing)
-            await ensure_topics(settings)
-            publisher, collector = Publisher(settings), Collector(settings)
-            await publisher.start()
-            await collector.start()
-            if scenario.preload:
-                await publisher.burst(burst, collector.phase)
-            starting = time.monotonic()
-            system = await _system(scenario, settings, workdir / f"{scenario.key}-{scenario.system}.log").start()
-            result["start_s"] = round(time.monotonic() - starting, 1)
-            ready_ms = int(time.time() * 1000)
-            pids["system"] = system.pid
-            progress(f"  {scenario.system} ready; burst of {len(burst)} events")
-
-            if options.profile_dir is not None:
-                options.profile_dir.mkdir(parents=True, exist_ok=True)
-                profiler = Profiler(system.pid, options.profile_dir / f"{scenario.number}-{scenario.key}.folded")
-                await profiler.start()
-            meter = _Meter(pids)
-            if not scenario.preload:
-                await publisher.burst(burst, collector.phase)
-            complete = await _await_outcomes(collector, len(burst))
-            cpu = meter.stop()
-            if profiler is not None:
-                await profiler.stop()
-                result["profile"] = {"file": str(profiler.path)} | summary(profiler.path)
-                profiler = None
-            first_ms = collector.phase.first_sent_ms if not scenario.preload else ready_ms
-            burst_phase = collector.next_phase()
-            result |= _throughput(burst_phase, first_ms, len(burst), cpu)
-            result["completed"] = complete
-
-            rate = result["throughput_eps"]
-            if complete and rate > 0 and paced_pool:
-                paced_rate = min(rate / 2, options.paced_rate_cap)
-                count = min(len(paced_pool), max(20, math.ceil(paced_rate * options.paced_seconds)))
-                progress(f"  paced: {count} events at {paced_rate:.1f}/s")
-                meter = _Meter(pids)
-                await publisher.paced(paced_pool[:count], paced_rate, collector.phase)
-                paced_complete = await _await_outcomes(collector, count)
-                cpu = meter.stop()
-                paced = collector.next_phase()
-                result["paced"] = {
-                    "rate_eps": round(paced_rate, 1),
-                    "events": count,
-                    "completed": paced_complete,
-                    "latency_ms": _latencies(paced),
-                    "cpu_s_per_1000": round(cpu["system"] / count * 1000, 3),
-                    "outcomes": _outcomes(paced),
-                }
-                result["completed"] = complete and paced_complete
-            result["memory_mib"] = {k: round(v, 1) for k, v in system.memory_mib().items()}
-            result["peak_rss_mb"] = round(result["memory_mib"].get("peak_rss", 0.0) * 1.048576, 1)
-            if mock is not None:
-                result["mock_memory_mib"] = {k: round(v, 1) for k, v in mock.memory_mib().items()}
+            await steps.measure(part, broker.bootstrap_servers, tansu)
         except ConfigurationError as exc:
-            result["error"] = str(exc)
+            steps.result["error"] = str(exc)
             progress(f"  failed: {exc}")
         finally:
-            if profiler is not None:
-                await profiler.stop()
-            if system is not None:
-                result["exit_code"] = await system.stop()
-            if collector is not None:
-                await collector.stop()
-            if publisher is not None:
-                await publisher.stop()
-            if mock is not None:
-                await mock.stop()
+            await steps.stop()
+    result = steps.result
     if scenario.mock_latency_ms:  # what concurrency allows against that latency: in flight / latency
         in_flight = 1 if scenario.system == "naive" else options.max_in_flight
         result["bound_eps"] = round(in_flight / (scenario.mock_latency_ms / 1000), 1)
@@ -313,95 +116,180 @@ async def run_scenario(
     return result
 
 
-async def _set_latency(url: str, latency_ms: float) -> None:
-    """The mock answers at once during the warm-up; then every answer waits ``latency_ms``."""
-    async with httpx.AsyncClient(base_url=url, timeout=10.0) as client:
-        response = await client.put("/admin/faults", json={"latency_ms": latency_ms})
-        response.raise_for_status()
+class _ScenarioRun:
+    """One scenario on its broker, step by step: the processes and clients it started (``stop`` stops them in the
+    reverse order) and its result, filled in as it goes."""
 
+    def __init__(
+        self, scenario: Scenario, options: Options, workdir: Path, progress: Progress, signing: Signing | None
+    ) -> None:
+        self._scenario = scenario
+        self._options = options
+        self._workdir = workdir
+        self._progress = progress
+        self._signing = signing
+        self.result: dict[str, Any] = {
+            "key": scenario.key,
+            "number": scenario.number,
+            "title": scenario.title,
+            "system": scenario.system,
+            "endpoint": scenario.endpoint,
+            "events": scenario.events,
+            "completed": False,
+        }
+        self._pids: dict[str, int] = {}
+        self._mock: Child | None = None
+        self._system: Child | None = None
+        self._publisher: Publisher | None = None
+        self._collector: Collector | None = None
+        self._profiler: Profiler | None = None
 
-async def _await_outcomes(collector: Collector, count: int) -> bool:
-    """Until ``count`` outcomes arrived; False once nothing new came for ``STALL_S``."""
-    seen = -1
-    while len(collector.phase.outcomes) != seen:
-        seen = len(collector.phase.outcomes)
-        if await collector.wait_for(count, STALL_S):
-            return True
-    return False
+    async def measure(self, part: Workload, bootstrap_servers: str, tansu: int | None) -> None:
+        """Endpoint, topics and clients set up, the system under test started; the burst, then the paced phase."""
+        self._pids = {"tansu": tansu} if tansu else {}
+        url, burst, paced_pool = await self._endpoint(part)
+        settings = scenario_settings(bootstrap_servers, self._options, url, self._signing)
+        await ensure_topics(settings)
+        publisher, collector = await self._clients(settings)
+        if self._scenario.preload:
+            await publisher.burst(burst, collector.phase)
+        system, ready_ms = await self._start_system(settings)
+        self._progress(f"  {self._scenario.system} ready; burst of {len(burst)} events")
+        complete = await self._burst(publisher, collector, burst, system.pid, ready_ms)
+        if complete and self.result["throughput_eps"] > 0 and paced_pool:
+            paced_complete = await self._paced(publisher, collector, paced_pool)
+            self.result["completed"] = complete and paced_complete
+        self._memory(system)
 
+    async def _endpoint(self, part: Workload) -> tuple[str, list[Event], list[Event]]:
+        """Where the system under test files (the mock, if the scenario has one); the burst and the paced pool."""
+        scenario = self._scenario
+        if not scenario.uses_mock:
+            events = part.offline()
+            # No endpoint state: the same events may go again in the paced phase. The URL is never called.
+            return "http://127.0.0.1:9/", events[: scenario.events], events[: scenario.paced_events]
+        url = await self._start_mock()
+        events = await self._file_prerequisites(url, part)
+        if scenario.mock_latency_ms:
+            await set_latency(url, scenario.mock_latency_ms)
+        return url, events[: scenario.events], events[scenario.events :]
 
-def _throughput(phase: Phase, first_ms: int, count: int, cpu: dict[str, float]) -> dict[str, Any]:
-    last_ms = max((o.timestamp_ms for o in phase.outcomes), default=first_ms)
-    window = max(0.001, (last_ms - first_ms) / 1000)
-    done = min(count, len(phase.outcomes))
-    per_1000 = {name: round(cpu[name] / done * 1000, 3) if done else None for name in cpu if name not in ("wall",)}
-    wall = cpu["wall"]
-    return {
-        "throughput_eps": round(done / window, 1),
-        "window_s": round(window, 3),
-        "cpu_s_per_1000": per_1000.pop("system"),
-        "cpu_s_per_1000_others": per_1000,
-        "cores_busy": {name: round(cpu[name] / wall, 2) for name in cpu if name != "wall"},
-        "saturated_latency_ms": _latencies(phase),
-        "outcomes": _outcomes(phase),
-    }
+    async def _start_mock(self) -> str:
+        """The mock process (requiring signatures from the development CA, if signed); the URL it listens on."""
+        signing = self._signing
+        mock = await Child(
+            "mock",
+            python("-m", "gateway", "mock", "--port", "0", "--state", ":memory:"),
+            log_path=self._workdir / f"{self._scenario.key}-mock.log",
+            env=clean_environment() | (signing.mock_environment() if signing is not None else {}),
+            ready_line="Mock Ecuapass on",
+        ).start()
+        self._mock = mock
+        found = _URL.search(mock.first_line)
+        if found is None:
+            raise ConfigurationError(f"the mock did not say where it listens: {mock.first_line!r}")
+        self._pids["mock"] = mock.pid
+        return found.group(0)
 
+    async def _file_prerequisites(self, url: str, part: Workload) -> list[Event]:
+        """The prerequisites filed with the mock; the events, resolved against the numbers it gave them."""
+        self._progress(f"  filing {len(part.prerequisites)} prerequisites with the mock")
+        warm_up = time.monotonic()
+        identities = self._signing.identities if self._signing is not None else None
+        numbers = await file_prerequisites(url, part.prerequisites, identities=identities)
+        self.result["prerequisites"] = {"filed": len(numbers), "seconds": round(time.monotonic() - warm_up, 1)}
+        return part.resolved(numbers)
 
-def _latencies(phase: Phase) -> dict[str, float | int | None]:
-    values = sorted(
-        outcome.timestamp_ms - phase.sent_ms[event_id]
-        for outcome in phase.outcomes
-        if (event_id := answered(outcome)) is not None and event_id in phase.sent_ms
-    )
-    return {
-        "matched": len(values),
-        "p50": percentile(values, 50),
-        "p95": percentile(values, 95),
-        "p99": percentile(values, 99),
-        "max": float(values[-1]) if values else None,
-    }
+    async def _clients(self, settings: Settings) -> tuple[Publisher, Collector]:
+        publisher, collector = Publisher(settings), Collector(settings)
+        self._publisher, self._collector = publisher, collector
+        await publisher.start()
+        await collector.start()
+        return publisher, collector
 
+    async def _start_system(self, settings: Settings) -> tuple[Child, int]:
+        """The system under test, ready (its start-up time in the result); the time it was ready, in ms."""
+        scenario = self._scenario
+        starting = time.monotonic()
+        system = await system_under_test(
+            scenario, settings, self._workdir / f"{scenario.key}-{scenario.system}.log"
+        ).start()
+        self._system = system
+        self.result["start_s"] = round(time.monotonic() - starting, 1)
+        ready_ms = int(time.time() * 1000)
+        self._pids["system"] = system.pid
+        return system, ready_ms
 
-def percentile(ordered: list[int], q: float) -> float | None:
-    """Linear interpolation between the closest ranks of an ordered list."""
-    if not ordered:
-        return None
-    position = (len(ordered) - 1) * q / 100
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low), 1)
+    async def _burst(
+        self, publisher: Publisher, collector: Collector, burst: list[Event], pid: int, ready_ms: int
+    ) -> bool:
+        """The burst (profiled, with ``--profile``): throughput, CPU, latency at saturation; whether it completed."""
+        profiler = await self._start_profiler(pid)
+        meter = Meter(self._pids)
+        if not self._scenario.preload:
+            await publisher.burst(burst, collector.phase)
+        complete = await await_outcomes(collector, len(burst))
+        cpu = meter.stop()
+        if profiler is not None:
+            await profiler.stop()
+            self.result["profile"] = {"file": str(profiler.path)} | summary(profiler.path)
+            self._profiler = None
+        first_ms = collector.phase.first_sent_ms if not self._scenario.preload else ready_ms
+        burst_phase = collector.next_phase()
+        self.result |= throughput(burst_phase, first_ms, len(burst), cpu)
+        self.result["completed"] = complete
+        return complete
 
+    async def _start_profiler(self, pid: int) -> Profiler | None:
+        profile_dir = self._options.profile_dir
+        if profile_dir is None:
+            return None
+        profile_dir.mkdir(parents=True, exist_ok=True)
+        profiler = Profiler(pid, profile_dir / f"{self._scenario.number}-{self._scenario.key}.folded")
+        self._profiler = profiler
+        await profiler.start()
+        return profiler
 
-def _outcomes(phase: Phase) -> dict[str, Any]:
-    kinds: Counter[str] = Counter()
-    codes: Counter[str] = Counter()
-    for outcome in phase.outcomes:
-        kinds[outcome.kind] += 1
-        if outcome.kind == "rejected":
-            with contextlib.suppress(ValueError, KeyError, TypeError):
-                for error in json.loads(outcome.value)["data"]["errors"]:
-                    codes[error["code"]] += 1
-    return {"accepted": kinds["accepted"], "rejected": kinds["rejected"], "dead_letter": kinds["dead_letter"]} | (
-        {"rejection_codes": dict(codes.most_common(5))} if codes else {}
-    )
+    async def _paced(self, publisher: Publisher, collector: Collector, pool: list[Event]) -> bool:
+        """Latency at half the burst's rate (capped), for ``paced_seconds`` (20 events at least); if it completed."""
+        options = self._options
+        paced_rate = min(self.result["throughput_eps"] / 2, options.paced_rate_cap)
+        count = min(len(pool), max(20, math.ceil(paced_rate * options.paced_seconds)))
+        self._progress(f"  paced: {count} events at {paced_rate:.1f}/s")
+        meter = Meter(self._pids)
+        await publisher.paced(pool[:count], paced_rate, collector.phase)
+        complete = await await_outcomes(collector, count)
+        cpu = meter.stop()
+        paced = collector.next_phase()
+        self.result["paced"] = {
+            "rate_eps": round(paced_rate, 1),
+            "events": count,
+            "completed": complete,
+            "latency_ms": latencies(paced),
+            "cpu_s_per_1000": round(cpu["system"] / count * 1000, 3),
+            "outcomes": outcome_counts(paced),
+        }
+        return complete
 
+    def _memory(self, system: Child) -> None:
+        result = self.result
+        result["memory_mib"] = {k: round(v, 1) for k, v in system.memory_mib().items()}
+        result["peak_rss_mb"] = round(result["memory_mib"].get("peak_rss", 0.0) * 1.048576, 1)
+        if self._mock is not None:
+            result["mock_memory_mib"] = {k: round(v, 1) for k, v in self._mock.memory_mib().items()}
 
-def _describe(workload: Workload) -> dict[str, Any]:
-    lines = sorted(event.lines for event in workload.events if event.lines)
-    sizes = sorted(len(event.value) for event in workload.events)
-    return {
-        "events": len(workload.events),
-        "mix": workload.count(),
-        "lines": {
-            "mean": round(sum(lines) / len(lines), 1) if lines else None,
-            "under_10": round(sum(1 for n in lines if n < 10) / len(lines), 3) if lines else None,
-            "max": lines[-1] if lines else None,
-        },
-        "bytes": {"mean": round(sum(sizes) / len(sizes)) if sizes else None, "max": sizes[-1] if sizes else None},
-        "prerequisites_per_event": round(len(workload.prerequisites) / len(workload.events), 2)
-        if workload.events
-        else None,
-    }
+    async def stop(self) -> None:
+        """Whatever was started, in the reverse order; the exit code of the system under test in the result."""
+        if self._profiler is not None:
+            await self._profiler.stop()
+        if self._system is not None:
+            self.result["exit_code"] = await self._system.stop()
+        if self._collector is not None:
+            await self._collector.stop()
+        if self._publisher is not None:
+            await self._publisher.stop()
+        if self._mock is not None:
+            await self._mock.stop()
 
 
 def _summary(result: dict[str, Any]) -> str:

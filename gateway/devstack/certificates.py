@@ -23,6 +23,8 @@ from cryptography.x509.oid import NameOID
 
 from gateway.settings import AgencySettings
 
+_PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
 
 @dataclass(frozen=True, slots=True)
 class SigningAuthority:
@@ -82,23 +84,8 @@ def agency(
     makes an EC P-256 key instead of RSA 2048."""
     folder.mkdir(parents=True, exist_ok=True)
     stem = stem or f"agency-{hashlib.sha256(ruc.encode()).hexdigest()[:8]}"  # no RUC in paths: they reach messages
-    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey = (
-        ec.generate_private_key(ec.SECP256R1()) if elliptic else rsa.generate_private_key(65537, 2048)
-    )
-    carried = subject_ruc or ruc
-    identifier = (
-        x509.NameAttribute(NameOID.SERIAL_NUMBER, carried)
-        if as_serial_number
-        else x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, f"VATEC-{carried}")
-    )
-    subject = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "EC"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, f"Agencia {ruc}"),
-            identifier,
-            x509.NameAttribute(NameOID.COMMON_NAME, f"Agencia de aduanas {ruc}"),
-        ]
-    )
+    key: _PrivateKey = ec.generate_private_key(ec.SECP256R1()) if elliptic else rsa.generate_private_key(65537, 2048)
+    subject = _agency_subject(ruc, subject_ruc or ruc, as_serial_number=as_serial_number)
     now = datetime.now(UTC)
     certificate = (
         x509.CertificateBuilder()
@@ -113,6 +100,30 @@ def agency(
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False)
         .sign(issuer.key, hashes.SHA256())
     )
+    return _write_agency(folder, stem, ruc, key, certificate, password)
+
+
+def _agency_subject(ruc: str, carried: str, *, as_serial_number: bool) -> x509.Name:
+    """An agency's subject, carrying the RUC ``carried`` as organizationIdentifier ``VATEC-<RUC>`` or serialNumber."""
+    identifier = (
+        x509.NameAttribute(NameOID.SERIAL_NUMBER, carried)
+        if as_serial_number
+        else x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, f"VATEC-{carried}")
+    )
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "EC"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, f"Agencia {ruc}"),
+            identifier,
+            x509.NameAttribute(NameOID.COMMON_NAME, f"Agencia de aduanas {ruc}"),
+        ]
+    )
+
+
+def _write_agency(
+    folder: Path, stem: str, ruc: str, key: _PrivateKey, certificate: x509.Certificate, password: str
+) -> AgencyCertificate:
+    """An agency's files: ``<stem>.pem``, the certificate; ``<stem>.key`` and ``<stem>.p12``, its owner's only."""
     pem, key_path, p12 = folder / f"{stem}.pem", folder / f"{stem}.key", folder / f"{stem}.p12"
     pem.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_path.touch(mode=0o600)

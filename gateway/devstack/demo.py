@@ -29,7 +29,7 @@ class OutcomeReader:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._kinds = records.kinds(settings.topics)
+        self._outcomes = records.outcome_topics(settings.topics)
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.kafka.bootstrap_servers,
             enable_auto_commit=False,
@@ -42,7 +42,7 @@ class OutcomeReader:
         await self._consumer.topics()  # refresh metadata
         partitions = [
             TopicPartition(topic, p)
-            for topic in self._kinds
+            for topic in self._outcomes
             for p in sorted(self._consumer.partitions_for_topic(topic) or ())
         ]
         self._consumer.assign(partitions)
@@ -56,7 +56,9 @@ class OutcomeReader:
 
     async def read(self, timeout_ms: int = 200) -> list[Received]:
         batches = await self._consumer.getmany(timeout_ms=timeout_ms)
-        return [records.received(self._kinds[tp.topic], record) for tp, polled in batches.items() for record in polled]
+        return [
+            records.received(self._outcomes[tp.topic], record) for tp, polled in batches.items() for record in polled
+        ]
 
 
 class CaseSender(Protocol):
@@ -179,7 +181,7 @@ async def _publish_and_collect(
     while waiting and time.monotonic() < deadline:
         for received in await reader.read():
             case: Example | None
-            if received.kind == "dead-letter":
+            if received.outcome == "dead-letter":
                 case = sent.get(received.value)
             else:
                 data = received.body().get("data")
@@ -188,7 +190,7 @@ async def _publish_and_collect(
                 continue
             waiting.discard(case)
             results[case] = received
-            data = received.body().get("data") if received.kind == "accepted" else None
+            data = received.body().get("data") if received.outcome == "accepted" else None
             if isinstance(data, dict):
                 numbers[case.name] = str(data["official_number"])
 
@@ -228,13 +230,13 @@ def _show_document(case: Example, payload: bytes | None, out: Callable[[str], No
 
 
 def _show_reply(received: Received, out: Callable[[str], None]) -> None:
-    if received.kind == "dead-letter":
+    if received.outcome == "dead-letter":
         letter = received.letter
         out(f"   dead letter: {letter.reason} ({letter.error_class}): {letter.detail}")
         return
     data = received.body().get("data")
     assert isinstance(data, dict)
-    if received.kind == "accepted":
+    if received.outcome == "accepted":
         extra = "".join(
             f"  {label} {data[key]}"
             for key, label in (("valid_until", "valid until"), ("inspection_channel", "channel"))

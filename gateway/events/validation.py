@@ -56,13 +56,13 @@ def _field_error(error: ErrorDetails, skip: int) -> FieldError:
     extra = context.get("field")
     if isinstance(extra, str):
         location = [*location, *extra.split(".")]
-    kind = error["type"]
+    error_type = error["type"]
     return FieldError(
-        code=f"GW-{kind.upper()}",
+        code=f"GW-{error_type.upper()}",
         path=json_path(location),
-        value=_jsonable(error.get("input")) if kind != "missing" else None,
+        value=_jsonable(error.get("input")) if error_type != "missing" else None,
         message_en=error["msg"],
-        message_es=SPANISH.get(kind, error["msg"]),
+        message_es=SPANISH.get(error_type, error["msg"]),
     )
 
 

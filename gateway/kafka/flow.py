@@ -151,7 +151,8 @@ class CaseScheduler:
     async def drain(self, timeout_s: float) -> bool:
         """Wait until every submitted event has finished; False if the time ran out first."""
         try:
-            await asyncio.wait_for(self._idle.wait(), timeout_s)
+            async with asyncio.timeout(timeout_s):  # not wait_for: on 3.11 it can swallow a cancellation
+                await self._idle.wait()
         except TimeoutError:
             return False
         return True

@@ -25,8 +25,8 @@ from gateway.settings import TopicSettings
 if TYPE_CHECKING:
     from gateway.pipeline import InboundRecord
 
-Kind = Literal["accepted", "rejected", "dead-letter"]
-KINDS: tuple[Kind, ...] = ("accepted", "rejected", "dead-letter")
+OutcomeName = Literal["accepted", "rejected", "dead-letter"]
+OUTCOMES: tuple[OutcomeName, ...] = ("accepted", "rejected", "dead-letter")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +88,8 @@ def _dead_letter(
 # -- reading back ---------------------------------------------------------------------------------------------
 
 
-def kinds(topics: TopicSettings) -> dict[str, Kind]:
-    """The outcome topics, each with the kind of outcome it holds, in the order of ``KINDS``."""
+def outcome_topics(topics: TopicSettings) -> dict[str, OutcomeName]:
+    """The outcome topics, each with the outcome it holds, in the order of ``OUTCOMES``."""
     return {topics.acks: "accepted", topics.rejections: "rejected", topics.dlq: "dead-letter"}
 
 
@@ -120,10 +120,10 @@ class Letter:
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """An outcome record as read back from Kafka: which kind (by its topic), the value, the headers (as text for
+    """An outcome record as read back from Kafka: which outcome (by its topic), the value, the headers (as text for
     reading, and as consumed for copies), the key and where and when it was written."""
 
-    kind: Kind
+    outcome: OutcomeName
     value: bytes
     headers: dict[str, str]  # as text, the last value of a repeated name winning
     key: bytes | None = None
@@ -143,7 +143,7 @@ class Received:
     @property
     def case_id(self) -> str | None:
         """The case: the key, or for a dead letter the original record's key (``dlq.original.key``)."""
-        original = self.headers.get(h.DLQ_ORIGINAL_KEY) if self.kind == "dead-letter" else None
+        original = self.headers.get(h.DLQ_ORIGINAL_KEY) if self.outcome == "dead-letter" else None
         if original is not None:
             return original
         return self.key.decode("utf-8", "replace") if self.key else None
@@ -177,11 +177,11 @@ class Received:
         )
 
 
-def received(kind: Kind, record: ConsumerRecord) -> Received:
+def received(outcome: OutcomeName, record: ConsumerRecord) -> Received:
     """A consumed record of an outcome topic."""
     raw = tuple(record.headers or ())
     return Received(
-        kind=kind,
+        outcome=outcome,
         value=record.value or b"",
         headers=h.as_text(raw),
         key=record.key,

@@ -35,6 +35,7 @@ from gateway.runtime.tls import client_context
 from gateway.settings import KafkaSettings
 
 _TLS_FIELDS = {name: f"kafka.{name}" for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile")}
+_SASL_MECHANISMS = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
 
 
 def ssl_context(kafka: KafkaSettings) -> ssl.SSLContext | None:
@@ -50,8 +51,8 @@ def broker_security(kafka: KafkaSettings) -> BaseSecurity | None:
         return BaseSecurity(ssl_context=context) if context else None
     user = kafka.sasl_username or ""
     password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else ""
-    kind = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}[kafka.sasl_mechanism]
-    return kind(username=user, password=password, ssl_context=context)
+    mechanism = _SASL_MECHANISMS[kafka.sasl_mechanism]
+    return mechanism(username=user, password=password, ssl_context=context)
 
 
 def client_security(kafka: KafkaSettings) -> dict[str, Any]:
@@ -104,16 +105,12 @@ class Diagnosis:
 
 async def diagnose(kafka: KafkaSettings) -> Diagnosis | None:
     """Why a connection to the first bootstrap server fails; ``None`` if it does not."""
-    first = kafka.bootstrap_servers.split(",")[0].strip()
-    host, _, port = first.rpartition(":")
-    if not port.isdigit():
-        host, port = first, "9092"  # aiokafka's default port
-    host = host.strip("[]")
+    host, port = _first_server(kafka)
     tls = kafka.security_protocol.endswith("SSL")
     try:
         connection = await create_conn(
             host,
-            int(port),
+            port,
             client_id=kafka.client_id,
             request_timeout_ms=kafka.request_timeout_ms,
             **client_security(kafka),
@@ -125,45 +122,67 @@ async def diagnose(kafka: KafkaSettings) -> Diagnosis | None:
         )
     except ssl.SSLError as exc:
         return Diagnosis(f"the TLS handshake failed: {exc}", fields=("kafka.security_protocol", "kafka.ssl_cafile"))
-    except UnsupportedSaslMechanismError:
-        return Diagnosis(
-            f"the broker does not offer SASL mechanism {kafka.sasl_mechanism} (or SASL at all)",
-            fields=("kafka.sasl_mechanism",),
-        )
-    except SaslAuthenticationFailed:
-        return Diagnosis(
-            f"SASL authentication as {kafka.sasl_username!r} failed (check kafka.sasl_username and "
-            "kafka.sasl_password)",
-            fields=("kafka.sasl_username", "kafka.sasl_password"),
-        )
+    except (UnsupportedSaslMechanismError, SaslAuthenticationFailed) as exc:
+        return _sasl_refused(kafka, exc)
     except KafkaConnectionError as exc:
-        if tls:
-            return Diagnosis(
-                f"the broker closed the connection after the TLS handshake ({exc}): it most likely wants a client "
-                "certificate or does not trust the one given (check kafka.ssl_certfile and kafka.ssl_keyfile)",
-                fields=("kafka.ssl_certfile", "kafka.ssl_keyfile"),
-            )
-        return Diagnosis(
-            f"the broker closed the connection ({exc}): does its listener expect TLS or SASL? "
-            "(kafka.security_protocol)",
-            fields=("kafka.security_protocol",),
-        )
+        return _connection_closed(exc, tls=tls)
     except KafkaError as exc:  # another refusal by the broker
         return Diagnosis(f"{type(exc).__name__}: {exc}")
     except TimeoutError:
-        if tls and await _accepts_connections(host, int(port), kafka.request_timeout_ms / 1000):
-            return Diagnosis(
-                f"no answer to the TLS handshake within {kafka.request_timeout_ms} ms: a TLS handshake with a "
-                "plaintext listener hangs like this (kafka.security_protocol)",
-                fields=("kafka.security_protocol",),
-            )
-        return Diagnosis(f"no answer within {kafka.request_timeout_ms} ms", unreachable=True)
+        return await _no_answer(kafka, host, port, tls=tls)
     except ConnectionRefusedError:
         return Diagnosis("connection refused: is the broker up, and the port right?", unreachable=True)
     except OSError as exc:  # host name not resolved, network or host unreachable, connection reset
         return Diagnosis(f"{type(exc).__name__}: {exc}", unreachable=True)
     connection.close()
     return None
+
+
+def _first_server(kafka: KafkaSettings) -> tuple[str, int]:
+    """Host and port of the first bootstrap server (aiokafka's default port when none is given)."""
+    first = kafka.bootstrap_servers.split(",")[0].strip()
+    host, _, port = first.rpartition(":")
+    if not port.isdigit():
+        host, port = first, "9092"  # aiokafka's default port
+    return host.strip("[]"), int(port)
+
+
+def _sasl_refused(kafka: KafkaSettings, exc: KafkaError) -> Diagnosis:
+    """The broker offers no such SASL mechanism, or refused the credentials."""
+    if isinstance(exc, UnsupportedSaslMechanismError):
+        return Diagnosis(
+            f"the broker does not offer SASL mechanism {kafka.sasl_mechanism} (or SASL at all)",
+            fields=("kafka.sasl_mechanism",),
+        )
+    return Diagnosis(
+        f"SASL authentication as {kafka.sasl_username!r} failed (check kafka.sasl_username and kafka.sasl_password)",
+        fields=("kafka.sasl_username", "kafka.sasl_password"),
+    )
+
+
+def _connection_closed(exc: KafkaConnectionError, *, tls: bool) -> Diagnosis:
+    """The broker closed the connection: after the TLS handshake (the client certificate), or at once."""
+    if tls:
+        return Diagnosis(
+            f"the broker closed the connection after the TLS handshake ({exc}): it most likely wants a client "
+            "certificate or does not trust the one given (check kafka.ssl_certfile and kafka.ssl_keyfile)",
+            fields=("kafka.ssl_certfile", "kafka.ssl_keyfile"),
+        )
+    return Diagnosis(
+        f"the broker closed the connection ({exc}): does its listener expect TLS or SASL? (kafka.security_protocol)",
+        fields=("kafka.security_protocol",),
+    )
+
+
+async def _no_answer(kafka: KafkaSettings, host: str, port: int, *, tls: bool) -> Diagnosis:
+    """No answer in time: a TLS handshake with a plaintext listener if something listens there, else unreachable."""
+    if tls and await _accepts_connections(host, port, kafka.request_timeout_ms / 1000):
+        return Diagnosis(
+            f"no answer to the TLS handshake within {kafka.request_timeout_ms} ms: a TLS handshake with a "
+            "plaintext listener hangs like this (kafka.security_protocol)",
+            fields=("kafka.security_protocol",),
+        )
+    return Diagnosis(f"no answer within {kafka.request_timeout_ms} ms", unreachable=True)
 
 
 async def _accepts_connections(host: str, port: int, timeout_s: float) -> bool:

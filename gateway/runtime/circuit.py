@@ -60,8 +60,9 @@ class CircuitBreaker:
                 self._probing = True  # this caller is the probe
                 return self._clock() - started
             self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), max(remaining, 0.05))
+            with contextlib.suppress(TimeoutError):  # not wait_for: on 3.11 it can swallow a cancellation
+                async with asyncio.timeout(max(remaining, 0.05)):
+                    await self._changed.wait()
 
     def success(self) -> None:
         self._failures = 0

@@ -16,9 +16,19 @@ CIRCUIT_STATES = ("closed", "half_open", "open")
 
 
 class GatewayMetrics:
+    """The gateway's metrics, declared per concern (in the order they are exposed): what came in and went out,
+    filings and latencies, the state of consumption, and the health of the signing certificates."""
+
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        r = self.registry
+        self._declare_outcomes(self.registry)
+        self._declare_filings(self.registry)
+        self._declare_consumption(self.registry)
+        self._declare_health(self.registry)
+        self.set_circuit("closed")
+
+    def _declare_outcomes(self, r: CollectorRegistry) -> None:
+        """Events consumed and outcomes published: acknowledgments, rejections (with their errors), dead letters."""
         self.events_consumed = Counter(
             f"{PREFIX}_events_consumed_total",
             "Events consumed from the input topic, by event type.",
@@ -40,6 +50,9 @@ class GatewayMetrics:
         self.dead_letters = Counter(
             f"{PREFIX}_dead_letters_total", "Records sent to the dead-letter topic, by reason.", ["reason"], registry=r
         )
+
+    def _declare_filings(self, r: CollectorRegistry) -> None:
+        """Filing with customs over HTTP (results, retries, request durations), and the end-to-end latency."""
         self.filings = Counter(
             f"{PREFIX}_filings_total",
             "Requests filing a document with customs, by document and result.",
@@ -63,6 +76,9 @@ class GatewayMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
+
+    def _declare_consumption(self, r: CollectorRegistry) -> None:
+        """The state of consumption: events in flight, the circuit, lag, stalled partitions, pauses."""
         self.in_flight = Gauge(
             f"{PREFIX}_events_in_flight", "Events consumed whose outcome is not out yet.", registry=r
         )
@@ -88,13 +104,15 @@ class GatewayMetrics:
         self.paused = Gauge(
             f"{PREFIX}_consumption_paused", "1 while consumption is paused (backpressure, circuit).", registry=r
         )
+
+    def _declare_health(self, r: CollectorRegistry) -> None:
+        """What runs out: the agencies' signing certificates."""
         self.certificate_expiry = Gauge(
             f"{PREFIX}_signing_certificate_expiry_timestamp_seconds",
             "When each agency's signing certificate expires (Unix time), by agency name (or masked RUC).",
             ["agency"],
             registry=r,
         )
-        self.set_circuit("closed")
 
     def set_circuit(self, state: str) -> None:
         for known in CIRCUIT_STATES:

@@ -22,7 +22,7 @@ class StopSignal:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+        self, exc_type: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
     ) -> None:
         loop = asyncio.get_running_loop()
         for sig in _SIGNALS:

@@ -6,7 +6,9 @@ its bytes, its key and the original record's headers byte for byte (the ``dlq.*`
 gateway added are left out, so a binary-mode CloudEvent comes back as it was sent), gets ``ecuapass.replay.count``
 one higher and ``ecuapass.replayed.from`` (its DLQ coordinates), and the gateway carries both onto any new dead
 letter. A letter already replayed ``max_replays`` times is copied to
-the quarantine topic instead: it is set aside for a person, never looped.
+the quarantine topic instead: it is set aside for a person, never looped. A letter counts as replayed or quarantined
+only once the broker confirmed the write; when the broker stops taking writes halfway, the report says which letters
+failed and which were not sent (the command exits 3), and running it again picks them up.
 
 Letters that were replayed and failed again (a newer letter names them in ``ecuapass.replayed.from``) and letters
 already quarantined are skipped, so running the command twice does not multiply work. A letter replayed with
@@ -19,12 +21,14 @@ is ever replayed; the report lists them as unreplayable, and the publisher must 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from gateway.kafka import headers as h
 from gateway.kafka import records
@@ -65,6 +69,13 @@ class Report:
     replayed: list[Received] = field(default_factory=list)
     quarantined: list[Received] = field(default_factory=list)
     unreplayable: list[Received] = field(default_factory=list)  # truncated: the record is not there
+    failed: list[tuple[Received, BaseException]] = field(default_factory=list)  # sent, never confirmed
+    not_sent: list[Received] = field(default_factory=list)  # chosen, left unsent after a failure
+
+    @property
+    def complete(self) -> bool:
+        """Every chosen letter replayed or quarantined, each confirmed by the broker."""
+        return not self.failed and not self.not_sent
 
 
 async def replay(
@@ -85,30 +96,67 @@ async def replay(
     report = Report(scanned=len(letters))
     report.unreplayable = [letter for letter in chosen if letter.letter.reason in TRUNCATED]
     chosen = [letter for letter in chosen if letter.letter.reason not in TRUNCATED]
-    producer = None
-    if not dry_run:
-        producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka.bootstrap_servers,
-            acks="all",
-            linger_ms=5,
-            **client_security(settings.kafka),
-        )
-        async with kafka_errors(settings.kafka):  # the broker gone since the read: exit 3, not a traceback
-            await producer.start()
-    try:
+    if dry_run:
         for done, letter in enumerate(chosen, start=1):
-            action: Action = "quarantine" if letter.replays >= max_replays else "replay"
-            (report.quarantined if action == "quarantine" else report.replayed).append(letter)
-            if producer is not None:
-                topic = settings.topics.quarantine if action == "quarantine" else settings.topics.input
-                await producer.send(topic, letter.value, key=letter.key, headers=_headers(settings, letter, action))
+            (report.quarantined if _action(letter, max_replays) == "quarantine" else report.replayed).append(letter)
             progress(done, len(chosen))
-        if producer is not None:
-            await producer.flush()
+        return report
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka.bootstrap_servers,
+        acks="all",
+        linger_ms=5,
+        request_timeout_ms=settings.kafka.request_timeout_ms,  # aiokafka's own default is 40 s
+        **client_security(settings.kafka),
+    )
+    async with kafka_errors(settings.kafka):  # the broker gone since the read: exit 3, not a traceback
+        await producer.start()
+    try:
+        await _publish(producer, settings, chosen, report, max_replays, progress)
     finally:
-        if producer is not None:
-            await producer.stop()
+        await producer.stop()
     return report
+
+
+def _action(letter: Received, max_replays: int) -> Action:
+    return "quarantine" if letter.replays >= max_replays else "replay"
+
+
+async def _publish(
+    producer: AIOKafkaProducer,
+    settings: Settings,
+    chosen: list[Received],
+    report: Report,
+    max_replays: int,
+    progress: Callable[[int, int], None],
+) -> None:
+    """Send every chosen letter, then count each as replayed or quarantined only once the broker confirmed it. The
+    first send the producer refuses stops the sending (the broker is most likely gone: the next would only wait as
+    long); that letter and those not sent are ``report.failed`` and ``report.not_sent``."""
+    sent: list[tuple[Received, Action, asyncio.Future[Any]]] = []
+    for done, letter in enumerate(chosen, start=1):
+        action = _action(letter, max_replays)
+        topic = settings.topics.quarantine if action == "quarantine" else settings.topics.input
+        try:
+            sent.append(
+                (
+                    letter,
+                    action,
+                    await producer.send(
+                        topic, letter.value, key=letter.key, headers=_headers(settings, letter, action)
+                    ),
+                )
+            )
+        except KafkaError as exc:
+            report.failed.append((letter, exc))
+            report.not_sent = chosen[done:]
+            break
+        progress(done, len(chosen))
+    confirmations = await asyncio.gather(*(future for _, _, future in sent), return_exceptions=True)
+    for (letter, action, _), confirmation in zip(sent, confirmations, strict=True):
+        if isinstance(confirmation, BaseException):
+            report.failed.append((letter, confirmation))
+        else:
+            (report.quarantined if action == "quarantine" else report.replayed).append(letter)
 
 
 def _coordinates(settings: Settings, letter: Received) -> str:

@@ -123,14 +123,14 @@ def examples(root: Path | None = None) -> list[Example]:
 def verdict(example: Example, received: Received) -> str | None:
     """``None`` when ``received`` is what ``example`` must produce, else what is wrong."""
     if example.expected == "dead-letter":
-        if received.kind != "dead-letter":
-            return f"expected a dead letter, got {received.kind}"
+        if received.outcome != "dead-letter":
+            return f"expected a dead letter, got {received.outcome}"
         reason = received.letter.reason
         return None if not example.codes or reason in example.codes else f"dead-letter reason {reason}"
     if example.expected == "accepted":
-        return None if received.kind == "accepted" else f"expected an acknowledgment, got {received.kind}"
-    if received.kind != "rejected":
-        return f"expected a rejection, got {received.kind}"
+        return None if received.outcome == "accepted" else f"expected an acknowledgment, got {received.outcome}"
+    if received.outcome != "rejected":
+        return f"expected a rejection, got {received.outcome}"
     data = received.body().get("data")
     assert isinstance(data, dict)
     errors = data.get("errors")

@@ -66,7 +66,7 @@ async def test_serve_runs_until_sigterm(example_by_name: dict[str, Example]) -> 
         settings = Settings(kafka=KafkaSettings(bootstrap_servers=f"127.0.0.1:{kafka_port}"))
         case = example_by_name["authorization-request/accepted/full-multiline"]
         received = (await exchange(settings, [case], timeout_s=30))[case]
-        assert received is not None and received.kind == "accepted"  # signed: this mock refuses anything else
+        assert received is not None and received.outcome == "accepted"  # signed: this mock refuses anything else
         unsigned = documents.map_event(decode(example_by_name["authorization-request/accepted/minimal"].payload()))
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{mock_port}") as client:
             answer = await client.post(

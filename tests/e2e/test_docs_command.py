@@ -5,13 +5,13 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 
 import httpx
 
 from gateway.devstack.broker import free_port
 from gateway.settings import TopicSettings
 from gateway.tools import asyncapi
+from tests.harness.waiting import eventually_sync
 
 
 def test_docs_serves_the_asyncapi_document_until_sigterm() -> None:
@@ -25,15 +25,16 @@ def test_docs_serves_the_asyncapi_document_until_sigterm() -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=5) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                assert process.poll() is None, process.communicate()
+
+            def front_page() -> httpx.Response:
+                if process.poll() is not None:
+                    raise RuntimeError(f"the docs server exited with {process.returncode}: {process.communicate()}")
                 try:
-                    page = client.get("/")
-                    break
-                except httpx.TransportError:
-                    assert time.monotonic() < deadline, "the docs server did not answer within 60 s"
-                    time.sleep(0.1)
+                    return client.get("/")
+                except httpx.TransportError as exc:
+                    raise AssertionError(f"the docs server did not answer within 60 s: {exc!r}") from exc
+
+            page = eventually_sync(front_page, timeout_s=60, interval_s=0.1)
             assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
             topics = TopicSettings()
             for topic in (topics.input, topics.acks, topics.rejections, topics.dlq):

@@ -73,7 +73,7 @@ class GatewayCases:
             settings = await kafka.settings(customs)
             async with running(kafka, settings, customs):
                 received = (await kafka.exchange(settings, [case], timeout_s=20))[case]
-            assert received is not None and received.kind == "accepted"
+            assert received is not None and received.outcome == "accepted"
             body = received.body()
             data = body["data"]
             assert isinstance(data, dict)
@@ -89,7 +89,7 @@ class GatewayCases:
             settings = await kafka.settings(customs)
             async with running(kafka, settings, customs):
                 received = (await kafka.exchange(settings, [case], timeout_s=20))[case]
-        assert received is not None and received.kind == "rejected"
+        assert received is not None and received.outcome == "rejected"
         data = received.body()["data"]
         assert isinstance(data, dict)
         assert data["stage"] == "BUSINESS" and data["rejected_by"] == "customs"
@@ -275,7 +275,7 @@ class GatewayCases:
                 async with running(kafka, settings, customs):
                     outcomes = (await collect(reader, {str(case.event_id())}, timeout_s=30)).get(str(case.event_id()))
             filed = await customs.get("/admin/filings")
-        assert outcomes is not None and [o.kind for o in outcomes] == ["accepted"]
+        assert outcomes is not None and [o.outcome for o in outcomes] == ["accepted"]
         data = outcomes[0].body()["data"]
         assert isinstance(data, dict) and data["answered_event_id"] == case.event_id()
         assert filed == {data["message_id"]: 1}

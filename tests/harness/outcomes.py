@@ -25,7 +25,7 @@ async def collect(
     deadline = loop.time() + timeout_s
     while loop.time() < deadline and not expected_ids <= set(found):
         for received in await reader.read():
-            if received.kind == "dead-letter":
+            if received.outcome == "dead-letter":
                 found.setdefault(f"dead-letter:{received.letter.reason}", []).append(received)
                 continue
             data = received.body()["data"]
@@ -35,12 +35,12 @@ async def collect(
 
 
 def one_outcome_each(found: dict[str, list[Received]], ids: set[str]) -> dict[str, str]:
-    """event id -> the kind of its single outcome (after deduplicating by outcome id)."""
-    kinds = {}
+    """event id -> its single outcome (after deduplicating by outcome id)."""
+    single = {}
     for event_id in ids:
         received = found.get(event_id, [])
         assert received, f"no outcome for {event_id}"
         outcome_ids = {json.loads(r.value)["id"] for r in received}
         assert len(outcome_ids) == 1, f"{event_id} has different outcomes {outcome_ids}"
-        kinds[event_id] = received[0].kind
-    return kinds
+        single[event_id] = received[0].outcome
+    return single

@@ -3,9 +3,11 @@
 - ``eventually(check)``: until ``check`` passes (its assertions hold); its result.
 - ``holds_for(check, seconds)``: ``check`` passes at every look for that long (what must *not* happen over a time is
   observed throughout, not slept through).
+- ``eventually_sync(check)``: ``eventually`` for tests without an event loop (a process or a server starting).
 
-``check`` is a function or a coroutine function. These two poll (every ``interval_s``); tests call them instead of
-sleeping.
+``check`` is a function or a coroutine function (a function for ``eventually_sync``). These poll (every
+``interval_s``); tests call them instead of sleeping. Only an ``AssertionError`` means "not yet": any other exception
+(a process that exited, a server task that died) ends the wait at once.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
+from tenacity import AsyncRetrying, Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 T = TypeVar("T")
 
@@ -36,6 +38,19 @@ async def eventually(check: Callable[[], Awaitable[T] | T], timeout_s: float = 1
         with attempt:
             result: T = await _outcome(check)
             return result
+    raise AssertionError("unreachable: tenacity returns or re-raises")  # pragma: no cover
+
+
+def eventually_sync(check: Callable[[], T], timeout_s: float = 10.0, interval_s: float = 0.05) -> T:
+    """``check()`` until it passes; its result. After ``timeout_s``, its last ``AssertionError``."""
+    for attempt in Retrying(
+        stop=stop_after_delay(timeout_s),
+        wait=wait_fixed(interval_s),
+        retry=retry_if_exception_type(AssertionError),
+        reraise=True,
+    ):
+        with attempt:
+            return check()
     raise AssertionError("unreachable: tenacity returns or re-raises")  # pragma: no cover
 
 

@@ -104,7 +104,9 @@ async def test_librdkafka_in_every_codec_idempotent_gets_one_outcome_each_on_the
             outcomes = _one_each(records, await _outcomes(reader, settings, records))
         finally:
             await reader.close()
-    assert {event_id: outcome.kind for event_id, outcome in outcomes.items()} == dict.fromkeys(partitions, "accepted")
+    assert {event_id: outcome.outcome for event_id, outcome in outcomes.items()} == dict.fromkeys(
+        partitions, "accepted"
+    )
     # murmur2_random is the Java client's murmur2: the outcome lands on the partition number of its event.
     assert {event_id: outcome.partition for event_id, outcome in outcomes.items()} == partitions
     for r in records:
@@ -138,7 +140,7 @@ async def test_binary_mode_gets_the_outcome_and_codes_of_its_structured_twin(
             if data.get("rejected_by") != "gateway":  # filed: every attribute came through, correlation id included
                 assert outcome.body()["correlationid"] == r.event["correlationid"], r.mode
                 assert data["local_reference"] == r.event["data"]["local_reference"], r.mode
-            by_mode[r.mode] = (outcome.kind, data.get("rejected_by"), data.get("stage"), outcome.codes())
+            by_mode[r.mode] = (outcome.outcome, data.get("rejected_by"), data.get("stage"), outcome.codes())
         assert len(set(by_mode.values())) == 1, (name, by_mode)
         verdicts[name] = by_mode["structured"]
     assert verdicts == {
@@ -211,7 +213,7 @@ async def test_a_binary_dead_letter_replays_into_an_acknowledgment_once_customs_
         (ack,) = await _outcomes(consumer, settings, [unfiled], letters=1)  # the one replayed, no new one
     finally:
         await consumer.close()
-    assert ack.kind == "accepted" and ack.key == unfiled.key
+    assert ack.outcome == "accepted" and ack.key == unfiled.key
     assert ack.body()["correlationid"] == unfiled.event["correlationid"]
     assert ack.header(h.REPLAY_COUNT) == b"1"
     check_outcome_record(ack)
@@ -252,7 +254,7 @@ async def test_kafkajs_produces_in_both_modes_and_codecs_and_consumes_one_outcom
     assert not run.timed_out, run.log
     assert [r for r in run.received if r.topic == settings.topics.dlq] == []
     outcomes = _one_each(records, run.received)
-    assert {r.event_id: (outcomes[r.event_id].kind, outcomes[r.event_id].codes()) for r in records} == {
+    assert {r.event_id: (outcomes[r.event_id].outcome, outcomes[r.event_id].codes()) for r in records} == {
         r.event_id: (example.expected, example.codes) for example, r in sent
     }
     # kafkajs 2's default partitioner is the Java client's murmur2 too.

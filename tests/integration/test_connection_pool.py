@@ -22,6 +22,7 @@ from gateway.contract.replies import write_reply
 from gateway.ports import Acceptance, CustomsReply, Filing, Reception
 from gateway.runtime.http_server import EmbeddedServer
 from gateway.settings import EcuapassSettings, RetrySettings
+from tests.harness.waiting import eventually
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -63,9 +64,14 @@ async def serving(customs: HoldingCustoms) -> AsyncIterator[str]:
     sock = bind()
     server = EmbeddedServer(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", log_config=None))
     task = asyncio.create_task(server.serve(sockets=[sock]))
+
+    def started() -> None:  # uvicorn offers a flag, not an event
+        if task.done():
+            raise RuntimeError(f"the server stopped before it started: {task!r}")
+        assert server.started, "the server did not start"
+
     try:
-        while not server.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
-            await asyncio.sleep(0.01)
+        await eventually(started, interval_s=0.01)
         yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
     finally:
         server.should_exit = True

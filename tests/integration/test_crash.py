@@ -75,7 +75,7 @@ async def test_sigkill_at_random_points_loses_nothing_and_files_nothing_twice(
     for event_id in ids:
         outcome_ids = {json.loads(received.value)["id"] for received in found[event_id]}
         assert len(outcome_ids) == 1, event_id
-        assert found[event_id][0].kind == "accepted"
+        assert found[event_id][0].outcome == "accepted"
     assert not [key for key in found if key.startswith("dead-letter")]
     assert len(counts) == len(events)
     assert {message: n for message, n in counts.items() if n != 1} == {}

@@ -135,7 +135,7 @@ async def test_replayed_letters_are_filed_and_poison_ends_in_quarantine(
         first = await replay(settings, Selection(), max_replays=2)
         assert len(first.replayed) == 2
         found = await collect(reader, {str(event.event_id()), "dead-letter:not_json"}, timeout_s=20)
-        assert found[str(event.event_id())][0].kind == "accepted"  # type: ignore[attr-defined]
+        assert found[str(event.event_id())][0].outcome == "accepted"  # type: ignore[attr-defined]
         (again,) = found["dead-letter:not_json"]
         assert again.headers["ecuapass.replay.count"] == "1"  # type: ignore[attr-defined]
         second = await replay(settings, Selection(reasons=frozenset({"not_json"})), max_replays=2)

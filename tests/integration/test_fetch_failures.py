@@ -187,7 +187,7 @@ async def test_a_corrupt_batch_is_one_dead_letter_and_the_event_after_it_is_file
         assert (headers["dlq.original.offset"], headers["dlq.original.last.offset"]) == (str(first), str(first + 2))
         assert headers["dlq.error.class"] == "CorruptRecordException" and "CRC" in headers["dlq.detail"]
         (ack,) = found[events[0][2]]
-        assert ack.kind == "accepted"
+        assert ack.outcome == "accepted"
         assert set(found) == {events[0][2], "dead-letter:unreadable"}
         (warning,) = [r for r in caplog.records if r.name == "gateway.kafka.unreadable"]
         assert f"{first}..{first + 2}" in warning.getMessage() and settings.topics.input in warning.getMessage()
@@ -325,6 +325,6 @@ async def test_header_values_that_are_no_text_stop_nothing(
         found = await collect(reader, {event_id for _, _, event_id in events}, timeout_s=20)
     finally:
         await reader.stop()
-    assert {event_id: [o.kind for o in outcomes] for event_id, outcomes in found.items()} == {  # type: ignore[attr-defined]
+    assert {event_id: [o.outcome for o in outcomes] for event_id, outcomes in found.items()} == {  # type: ignore[attr-defined]
         event_id: ["accepted"] for _, _, event_id in events
     }

@@ -54,7 +54,7 @@ async def test_the_whole_corpus_gets_one_outcome_each_and_the_gateway_goes_on(
     assert len(outcomes) == len(cases)
     for case in cases:
         _assert_expected(case, by_case[case.name][0])
-    assert [o.kind for o in after] == ["accepted"]
+    assert [o.outcome for o in after] == ["accepted"]
     assert json.loads(after[0].value)["data"]["answered_event_id"] == json.loads(valid.payload())["id"]
 
 
@@ -81,14 +81,14 @@ async def _read(reader: OutcomeReader, count: int, *, timeout_s: float) -> list[
 
 
 def _answers(outcome: Received, case: HostileCase) -> bool:
-    if outcome.kind == "dead-letter":  # keyed like the record: each case has its own key (cut when too long)
+    if outcome.outcome == "dead-letter":  # keyed like the record: each case has its own key (cut when too long)
         return case.key[:MAX_KEY_BYTES].decode() == outcome.headers.get("dlq.original.key")
     data = json.loads(outcome.value)["data"]
     return bool(case.event_id) and data["answered_event_id"] == case.event_id
 
 
 def _assert_expected(case: HostileCase, outcome: Received) -> None:
-    assert outcome.kind == case.outcome, (case.name, outcome.headers.get("dlq.detail"))
+    assert outcome.outcome == case.outcome, (case.name, outcome.headers.get("dlq.detail"))
     if case.outcome == "dead-letter":
         assert outcome.headers["dlq.reason"] == case.reason, case.name
         if case.reason == "too_large":

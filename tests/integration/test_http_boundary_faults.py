@@ -20,6 +20,7 @@ from gateway.pipeline import InboundRecord, Pipeline
 from gateway.runtime.circuit import CircuitBreaker
 from gateway.settings import EcuapassSettings, RetrySettings
 from gateway.tools.examples import Example
+from tests.harness.waiting import eventually
 
 ATTEMPTS = 3
 NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
@@ -121,11 +122,13 @@ async def test_bad_gzip_replies_open_the_circuit(example_by_name: dict[str, Exam
         endpoint = _endpoint(server.url, breaker)
         filing = Pipeline(endpoint, source="urn:test").process(InboundRecord(example.payload(), b"CASE-1"))
         task = asyncio.ensure_future(filing)
+
+        def circuit_opened() -> None:
+            assert not task.done(), f"the filing ended before the circuit opened: {task!r}"
+            assert opened, "the circuit did not open"
+
         try:
-            for _ in range(200):
-                if opened:
-                    break
-                await asyncio.sleep(0.01)
+            await eventually(circuit_opened, interval_s=0.01)
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

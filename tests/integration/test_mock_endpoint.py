@@ -114,8 +114,25 @@ def test_xsd_invalid_document_is_refused_at_validation(
     assert reply.rejection.errors[0].pointer == "/aut:AuthorizationRequest/aut:District"
 
 
+class ManualClock:
+    """The mock's clock (``create_app(clock=...)``), standing still until the test moves it on."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
 def test_two_stage_reply(example_by_name: dict[str, Example]) -> None:
-    with MockServer(decision_delay_s=0.6) as server, httpx.Client(base_url=server.url) as client:
+    clock = ManualClock()
+    with (
+        MockServer(decision_delay_s=60, clock=clock) as server,
+        httpx.Client(base_url=server.url) as client,
+    ):
         response = client.post(
             "/api/v1/documents",
             content=authorization(example_by_name),
@@ -124,9 +141,14 @@ def test_two_stage_reply(example_by_name: dict[str, Example]) -> None:
         assert response.status_code == 202
         received = read_reply(response.content)
         assert received.status == "RECEIVED" and received.reception and not received.acceptance
-        status = read_reply(client.get(f"/api/v1/documents/{received.message_id}").content)
-        assert status.status == "RECEIVED"
-        time.sleep(0.7)
+
+        def status() -> str:
+            return read_reply(client.get(f"/api/v1/documents/{received.message_id}").content).status
+
+        assert status() == "RECEIVED"
+        clock.advance(59.999)
+        assert status() == "RECEIVED"  # not decided a moment before the decision delay is over
+        clock.advance(0.001)
         decided = read_reply(client.get(f"/api/v1/documents/{received.message_id}").content)
         assert decided.status == "ACCEPTED" and decided.reception == received.reception
 

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +18,7 @@ from gateway.contract.replies import read_reply
 from gateway.devstack.broker import free_port
 from gateway.documents import decode
 from gateway.tools.examples import Example
+from tests.harness.waiting import eventually_sync
 
 
 @contextmanager
@@ -31,15 +31,17 @@ def mock_process(*args: str, env: dict[str, str] | None = None) -> Iterator[tupl
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
+
+    def answering() -> None:
+        if process.poll() is not None:
+            raise RuntimeError(f"the mock did not start: it exited with {process.returncode}")
+        try:
+            httpx.get(f"{url}/healthz", timeout=0.5)
+        except httpx.TransportError as exc:
+            raise AssertionError(f"the mock did not start: {exc!r}") from exc
+
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{url}/healthz", timeout=0.5)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and process.poll() is None, "the mock did not start"
-                time.sleep(0.05)
+        eventually_sync(answering, timeout_s=20)
         yield process, url
     finally:
         if process.poll() is None:

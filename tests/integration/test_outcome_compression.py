@@ -55,7 +55,7 @@ async def test_every_input_codec_is_read_and_outcomes_use_the_configured_one(
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and set(answered) != expected:
             for received in await reader.read():
-                answered[str(received.body()["data"]["answered_event_id"])] = received.kind  # type: ignore[index]
+                answered[str(received.body()["data"]["answered_event_id"])] = received.outcome  # type: ignore[index]
     finally:
         await reader.stop()
         await gateway.stop()

@@ -148,7 +148,7 @@ async def test_the_gateway_end_to_end_over_mutual_tls_never_logs_the_token(
         await reader.stop()
         await gateway.stop()
     (received,) = found[event_id]
-    assert received.kind == "accepted"  # type: ignore[attr-defined]
+    assert received.outcome == "accepted"  # type: ignore[attr-defined]
     assert TOKEN not in received.value.decode()  # type: ignore[attr-defined]
     assert "customs endpoint" in caplog.text and "mutual TLS, bearer token" in caplog.text
     assert TOKEN not in caplog.text

@@ -114,7 +114,7 @@ async def test_case_lists_the_procedure_in_order(
     assert [case.document for case in results] == list(PROCEDURE)
     numbers = []
     for case, received in results.items():
-        assert received is not None and received.kind == "accepted", case.name
+        assert received is not None and received.outcome == "accepted", case.name
         data = received.body()["data"]
         assert isinstance(data, dict)
         numbers.append(data["official_number"])
@@ -123,7 +123,7 @@ async def test_case_lists_the_procedure_in_order(
     code, out, err = await cli(settings, mock_endpoint.url, "case", case_id, "--json")
     assert code == 0, err
     timeline = [json.loads(line) for line in out.splitlines()]
-    assert [(e["kind"], e["document"], e["official_number"]) for e in timeline] == [
+    assert [(e["outcome"], e["document"], e["official_number"]) for e in timeline] == [
         ("accepted", document, number) for document, number in zip(PROCEDURE, numbers, strict=True)
     ]
     for line in timeline:
@@ -146,12 +146,12 @@ async def test_case_shows_rejections_with_code_and_path_and_masks_identifiers(
     by_customs = example_by_name["authorization-request/rejected/R51-AUT-003--return-after-two-years"]
     by_gateway = example_by_name["authorization-request/invalid/GW-RUC_INVALID--natural-person-bad-cedula"]
     results = await exchange(settings, [by_customs, by_gateway])
-    assert all(received is not None and received.kind == "rejected" for received in results.values())
+    assert all(received is not None and received.outcome == "rejected" for received in results.values())
 
     code, out, err = await cli(settings, mock_endpoint.url, "case", by_customs.key().decode(), "--json")
     assert code == 0, err
     (rejection,) = [json.loads(line) for line in out.splitlines()]
-    assert (rejection["kind"], rejection["stage"], rejection["rejected_by"]) == ("rejected", "BUSINESS", "customs")
+    assert (rejection["outcome"], rejection["stage"], rejection["rejected_by"]) == ("rejected", "BUSINESS", "customs")
     assert ("R51-AUT-003", "data.planned_return_date") in {(e["code"], e["path"]) for e in rejection["errors"]}
     code, out, err = await cli(settings, mock_endpoint.url, "case", by_customs.key().decode())
     assert code == 0, err
@@ -206,7 +206,7 @@ async def test_tail_follows_outcomes_live_and_stops_on_sigterm(
         await publish(settings, events)
         lines = await read_lines(process, lambda lines: len(lines) >= 3)
         assert await stop(process, signal.SIGTERM) == 0
-    by_kind = {entry["kind"]: entry for entry in map(json.loads, lines)}
+    by_kind = {entry["outcome"]: entry for entry in map(json.loads, lines)}
     assert set(by_kind) == {"accepted", "rejected", "dead-letter"}
     ack, rejection, letter = by_kind["accepted"], by_kind["rejected"], by_kind["dead-letter"]
     assert (ack["case_id"], ack["event_id"]) == (accepted.key().decode(), accepted.event_id())

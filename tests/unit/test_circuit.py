@@ -26,7 +26,8 @@ async def test_opens_after_the_threshold_probes_and_closes() -> None:
     waited = await breaker.acquire()  # the probe, once open_s has passed
     assert waited >= 0.09 and breaker.state == "half_open"
     other = asyncio.create_task(breaker.acquire())  # everyone else waits for the probe's verdict
-    await asyncio.sleep(0.02)
+    for _ in range(5):  # let it run up to its wait: only the verdict can end that
+        await asyncio.sleep(0)
     assert not other.done()
     breaker.success()
     await asyncio.wait_for(other, 1)
@@ -86,3 +87,19 @@ async def test_an_outage_burns_no_retries() -> None:
     with pytest.raises(PermanentDeliveryError) as caught:
         await without_breaker.file(Filing("authorization-request", MESSAGE_ID, b"<doc/>"))
     assert caught.value.attempts == 4
+
+
+async def test_a_waiter_cancelled_as_the_circuit_closes_is_cancelled() -> None:
+    """Shutdown cancels filings waiting on an open circuit; one cancelled in the very turn the circuit closes must
+    still end (asyncio.wait_for on Python 3.11 swallows that cancellation, and the caller went on as if closed)."""
+    breaker = CircuitBreaker(failure_threshold=1, open_s=60)
+    breaker.failure()
+    waiter = asyncio.create_task(breaker.acquire())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not waiter.done()
+    breaker.success()
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert waiter.cancelled()

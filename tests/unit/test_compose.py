@@ -19,7 +19,8 @@ from pydantic import BaseModel
 from pydantic_settings import BaseSettings
 
 from ecuapass_mock.settings import MockSettings
-from gateway.cli import _parser
+from gateway.cli import service as commands
+from gateway.cli.parser import build_parser
 from gateway.settings import OpsSettings, Settings, TopicSettings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -132,13 +133,13 @@ def test_no_other_service_sets_project_variables() -> None:
 @pytest.mark.parametrize("name", sorted(OWN))
 def test_commands_of_the_project_image_parse(name: str) -> None:
     command = OWN[name]["command"]
-    args = _parser().parse_args(command)
-    assert args.command.__name__ == {"mock": "_mock", "gateway": "_run"}[name]
+    args = build_parser().parse_args(command)
+    assert args.command is {"mock": commands.mock, "gateway": commands.run}[name]
 
 
 def test_mock_port_agrees_everywhere() -> None:
     mock = SERVICES["mock"]
-    args = _parser().parse_args(mock["command"])
+    args = build_parser().parse_args(mock["command"])
     assert args.host == "0.0.0.0"
     assert _published(mock) == [f"127.0.0.1:{args.port}:{args.port}"]
     assert f"127.0.0.1:{args.port}/healthz" in " ".join(mock["healthcheck"]["test"])
@@ -198,7 +199,7 @@ def test_prometheus_scrapes_the_gateway_and_the_mock_with_the_alert_rules() -> N
     assert gateway_sd["names"] == ["gateway"]
     assert gateway_sd["port"] == OpsSettings().port
     (mock_targets,) = jobs["ecuapass-mock"]["static_configs"]
-    mock_port = _parser().parse_args(SERVICES["mock"]["command"]).port
+    mock_port = build_parser().parse_args(SERVICES["mock"]["command"]).port
     assert mock_targets["targets"] == [f"mock:{mock_port}"]
 
 

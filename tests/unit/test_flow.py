@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from gateway.kafka.flow import CaseScheduler, OffsetTracker
+from tests.harness.waiting import eventually
 
 P0, P1 = ("in", 0), ("in", 1)
 
@@ -51,14 +52,20 @@ async def test_one_case_in_order_cases_in_parallel() -> None:
     log: list[tuple[str, int, str]] = []
     running = 0
     peak = 0
+    side_by_side = asyncio.Event()  # the three cases are running at once
 
-    def work(case: str, n: int, delay: float):  # type: ignore[no-untyped-def]
+    def work(case: str, n: int, steps: int):  # type: ignore[no-untyped-def]
         async def run() -> None:
             nonlocal running, peak
             running += 1
             peak = max(peak, running)
+            if running == 3:
+                side_by_side.set()
             log.append((case, n, "start"))
-            await asyncio.sleep(delay)
+            if n == 0:
+                await side_by_side.wait()  # never set if the cases ran one after another: drain() fails
+            for _ in range(steps):  # the work: B's takes longer
+                await asyncio.sleep(0)
             log.append((case, n, "end"))
             running -= 1
 
@@ -66,7 +73,7 @@ async def test_one_case_in_order_cases_in_parallel() -> None:
 
     for n in range(5):
         for case in ("A", "B", "C"):
-            scheduler.submit(case, work(case, n, 0.01 if case != "B" else 0.03))
+            scheduler.submit(case, work(case, n, 1 if case != "B" else 3))
     assert scheduler.in_flight == 15
     assert await scheduler.drain(5)
     assert scheduler.in_flight == 0
@@ -92,8 +99,11 @@ async def test_a_slow_case_holds_only_its_own_events() -> None:
     scheduler.submit("slow", lambda: quick("slow-2"))
     for n in range(6):
         scheduler.submit(f"case-{n}", lambda n=n: quick(f"fast-{n}"))  # type: ignore[misc]
-    await asyncio.sleep(0.05)
-    assert sorted(done) == sorted(f"fast-{n}" for n in range(6))  # others went ahead
+
+    def others_went_ahead() -> None:
+        assert sorted(done) == sorted(f"fast-{n}" for n in range(6))
+
+    await eventually(others_went_ahead)
     assert not await scheduler.drain(0.05)
     release.set()
     assert await scheduler.drain(1)
@@ -108,7 +118,7 @@ async def test_concurrency_is_bounded() -> None:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0)  # the work: whoever holds a slot now has started before any ends
         running -= 1
 
     for n in range(20):

@@ -35,7 +35,7 @@ class TestInMemory(GatewayCases):
         (letter,) = found["dead-letter:unpublishable"]
         assert letter.value == accepted.payload() and letter.key == accepted.key()  # the event, to replay
         assert letter.letter.error_class == "TopicAuthorizationFailedError" and letter.case_id == "CASE-2026-0001"
-        assert [r.kind for r in found[str(rejected.event_id())]] == ["rejected"]  # the rejections topic is fine
+        assert [r.outcome for r in found[str(rejected.event_id())]] == ["rejected"]  # the rejections topic is fine
         assert sum(offset or 0 for offset in committed.values()) == 2  # both records are done with
         assert len(filed) == 2
         registry = gateway.metrics.registry

@@ -17,7 +17,8 @@ import httpcore
 import httpx
 import pytest
 
-from adapters.http_customs_endpoint import HTTP_CLIENT_ERRORS, HttpCustomsEndpoint, failure_of
+from adapters.http_customs_endpoint import HttpCustomsEndpoint
+from adapters.http_errors import HTTP_CLIENT_ERRORS, failure_of
 from gateway.contract.replies import write_reply
 from gateway.errors import ConfigurationError, DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from gateway.ports import Acceptance, CustomsReply, Filing, Reception
@@ -141,7 +142,7 @@ def test_the_walk_finds_the_whole_httpx_tree_and_what_escapes_it() -> None:
 
 def test_the_table_holds_every_exception_class_of_the_http_client_stack() -> None:
     missing = [f"{cls.__module__}.{cls.__qualname__}" for cls in LIBRARY_CLASSES if cls not in HTTP_CLIENT_ERRORS]
-    assert missing == [], "say in adapters/http_customs_endpoint.py HTTP_CLIENT_ERRORS what these mean"
+    assert missing == [], "say in adapters/http_errors.py HTTP_CLIENT_ERRORS what these mean"
 
 
 def test_a_class_the_table_lacks_is_translated_as_its_parent() -> None:

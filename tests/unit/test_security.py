@@ -72,11 +72,12 @@ def test_ssl_gives_a_verifying_context_to_both_clients(pki: Pki) -> None:
 
 
 @pytest.mark.parametrize(
-    ("mechanism", "kind"), [("PLAIN", SASLPlaintext), ("SCRAM-SHA-256", SASLScram256), ("SCRAM-SHA-512", SASLScram512)]
+    ("mechanism", "expected_class"),
+    [("PLAIN", SASLPlaintext), ("SCRAM-SHA-256", SASLScram256), ("SCRAM-SHA-512", SASLScram512)],
 )
 @pytest.mark.parametrize("protocol", ["SASL_PLAINTEXT", "SASL_SSL"])
 def test_sasl_settings_give_the_right_faststream_and_aiokafka_arguments(
-    pki: Pki, mechanism: str, kind: type, protocol: str
+    pki: Pki, mechanism: str, expected_class: type, protocol: str
 ) -> None:
     kafka = KafkaSettings(
         security_protocol=protocol,  # type: ignore[arg-type]
@@ -86,7 +87,7 @@ def test_sasl_settings_give_the_right_faststream_and_aiokafka_arguments(
         ssl_cafile=pki.ca if protocol == "SASL_SSL" else None,
     )
     security = broker_security(kafka)
-    assert isinstance(security, kind)
+    assert isinstance(security, expected_class)
     parsed = parse_security(security)
     plain = client_security(kafka)
     for arguments in (parsed, plain):

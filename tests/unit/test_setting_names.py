@@ -124,6 +124,9 @@ async def test_a_refused_probe_names_the_agencies_and_where_their_credentials_ar
     "module",
     [
         "adapters/http_customs_endpoint.py",
+        "adapters/http_credentials.py",
+        "adapters/http_errors.py",
+        "adapters/http_probe.py",
         "adapters/per_agency_customs_endpoint.py",
         "gateway/bootstrap.py",
         "gateway/runtime/tls.py",

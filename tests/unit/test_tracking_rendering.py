@@ -9,9 +9,12 @@ from datetime import UTC, date, datetime
 import pytest
 
 from gateway.events.validation import FieldError
-from gateway.kafka.records import Kind, Received
+from gateway.kafka.records import OutcomeName, Received
 from gateway.outcomes import Acknowledgment, AcknowledgmentData, Rejection, RejectionData
-from gateway.tools.tracking import Entry, Printer, entry_from_record, mask, mask_identifier, masked
+from gateway.runtime.logs import mask
+from gateway.tools.tracking import Printer
+from gateway.tools.tracking.entries import Entry, entry_from_record
+from gateway.tools.tracking.masking import mask_identifier, masked
 
 AT = datetime(2026, 11, 20, 19, 30, tzinfo=UTC)
 RUC = "1710034064001"  # a natural person's RUC: it carries their cédula
@@ -19,9 +22,14 @@ CEDULA = "1710034065"
 
 
 def _entry(
-    kind: Kind, value: bytes, headers: dict[str, str], *, key: bytes | None = None, timestamp: datetime | None = None
+    outcome: OutcomeName,
+    value: bytes,
+    headers: dict[str, str],
+    *,
+    key: bytes | None = None,
+    timestamp: datetime | None = None,
 ) -> Entry | None:
-    return entry_from_record(Received(kind, value, headers, key=key, timestamp=timestamp))
+    return entry_from_record(Received(outcome, value, headers, key=key, timestamp=timestamp))
 
 
 def _rejection(errors: tuple[FieldError, ...]) -> bytes:
@@ -129,7 +137,7 @@ def test_renderings_never_show_an_identifier(json_lines: bool) -> None:
     assert entry is not None
     letter = Entry(
         time=AT,
-        kind="dead-letter",
+        outcome="dead-letter",
         case_id="CASE-X",
         reason="not_a_cloudevent",
         error_class="UndecodableEvent",
@@ -173,7 +181,7 @@ def test_acknowledgment_record_to_entry_and_json_line() -> None:
     )
     entry = _entry("accepted", ack.model_dump_json().encode(), {"ecuapass.replay.count": "2"}, key=b"CASE-2026-0001")
     assert entry is not None
-    assert (entry.kind, entry.time, entry.document, entry.official_number) == (
+    assert (entry.outcome, entry.time, entry.document, entry.official_number) == (
         "accepted",
         AT,
         "authorization-request",
@@ -205,7 +213,7 @@ def test_dead_letter_record_names_the_event_it_kept() -> None:
     entry = _entry("dead-letter", value, headers)
     assert entry == Entry(
         time=AT,
-        kind="dead-letter",
+        outcome="dead-letter",
         case_id="CASE-9",
         document="export-declaration",
         event_id="evt-3",

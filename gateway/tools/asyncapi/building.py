@@ -52,7 +52,7 @@ Delivery semantics:
 - **At-least-once.** The gateway commits an input offset only after the outcome of that record is published. After a
   crash or a rebalance an event may be consumed again; it is never filed twice with customs (documents go under a
   message id derived from the event, checked with the status query first), but its outcome may be published twice.
-- **Outcome ids are deterministic**: derived from the answered event's `source` and `id` and the outcome kind.
+- **Outcome ids are deterministic**: derived from the answered event's `source` and `id` and the outcome.
   Consumers deduplicate outcomes by `id`; `data.answered_event_id` names the event answered.
 - **Keys are case ids**: every record, in and out, is keyed by the case id (the CloudEvent `subject`), so one case's
   events and outcomes stay in one partition and in order. Different cases are processed concurrently.

@@ -81,6 +81,20 @@ _BINARY = "caseEventBinary"
 
 def describe_input(doc: dict[str, Any], channel: dict[str, Any], headers: Headers) -> None:
     """The handler reads raw records, so FastStream sees no payload: one message per content mode instead."""
+    events = _add_case_event_schemas(doc)
+    data = [resolve(doc, event["$ref"])["properties"]["data"] for event in events]
+    _drop_faststream_messages(doc, channel)
+    components = doc["components"]["messages"]
+    components[_STRUCTURED] = _structured_message(headers, events)
+    components[_BINARY] = _binary_message(headers, data)
+    channel["messages"] = {name: {"$ref": f"#/components/messages/{name}"} for name in (_STRUCTURED, _BINARY)}
+    operation(doc, channel)["messages"] = [
+        {"$ref": f"#/channels/{channel_name(doc, channel)}/messages/{name}"} for name in (_STRUCTURED, _BINARY)
+    ]
+
+
+def _add_case_event_schemas(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The case events' schemas (and those they use) added to the components; a reference to each event's."""
     refs, definitions = models_json_schema(
         [(cls, "validation") for cls in CASE_EVENTS], ref_template="#/components/schemas/{model}"
     )
@@ -89,15 +103,22 @@ def describe_input(doc: dict[str, Any], channel: dict[str, Any], headers: Header
         if name in schemas and schemas[name] != schema:
             raise ValueError(f"two different schemas are named {name}")
         schemas[name] = schema
-    events = [refs[(cls, "validation")] for cls in CASE_EVENTS]
-    data = [resolve(doc, event["$ref"])["properties"]["data"] for event in events]
-    for reference in channel["messages"].values():  # FastStream's message, and its payload schema if unused
+    return [refs[(cls, "validation")] for cls in CASE_EVENTS]
+
+
+def _drop_faststream_messages(doc: dict[str, Any], channel: dict[str, Any]) -> None:
+    """FastStream's message of the channel removed, and its payload schema if nothing else refers to it."""
+    schemas = doc["components"]["schemas"]
+    for reference in channel["messages"].values():
         old = doc["components"]["messages"].pop(reference["$ref"].removeprefix("#/components/messages/"))
         payload = old["payload"].get("$ref", "")
         if payload and not referenced(doc, payload):
             del schemas[payload.removeprefix("#/components/schemas/")]
-    components = doc["components"]["messages"]
-    components[_STRUCTURED] = {
+
+
+def _structured_message(headers: Headers, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The input message in structured content mode: the value is the whole CloudEvent."""
+    return {
         "name": _STRUCTURED,
         "title": "Case event, structured content mode",
         "summary": "A canonical case event from an agency back-end: the value is the whole CloudEvent, as JSON.",
@@ -121,7 +142,11 @@ def describe_input(doc: dict[str, Any], channel: dict[str, Any], headers: Header
         },
         "bindings": _kafka(_INPUT_KEY),
     }
-    components[_BINARY] = {
+
+
+def _binary_message(headers: Headers, data: list[dict[str, Any]]) -> dict[str, Any]:
+    """The input message in binary content mode: attributes in headers, the value the event's ``data`` alone."""
+    return {
         "name": _BINARY,
         "title": "Case event, binary content mode",
         "summary": f"A canonical case event whose attributes travel in `{CE_PREFIX}*` headers and whose value is "
@@ -150,10 +175,6 @@ def describe_input(doc: dict[str, Any], channel: dict[str, Any], headers: Header
         },
         "bindings": _kafka(_INPUT_KEY),
     }
-    channel["messages"] = {name: {"$ref": f"#/components/messages/{name}"} for name in (_STRUCTURED, _BINARY)}
-    operation(doc, channel)["messages"] = [
-        {"$ref": f"#/channels/{channel_name(doc, channel)}/messages/{name}"} for name in (_STRUCTURED, _BINARY)
-    ]
 
 
 # -- outcomes -------------------------------------------------------------------------------------------------

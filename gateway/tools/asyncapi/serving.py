@@ -1,4 +1,4 @@
-"""The AsyncAPI document (``gateway/tools/asyncapi/``) over HTTP, for ``ecuapass-gateway docs`` (``gateway/cli.py``).
+"""The AsyncAPI document (``gateway/tools/asyncapi/``) over HTTP, for ``ecuapass-gateway docs`` (``gateway/cli/``).
 
 FastStream's HTML page on ``/`` and ``/asyncapi``, the document itself on ``/asyncapi.yaml`` and ``/asyncapi.json``
 (``rendering.py``), generated when the server starts; ``serve()`` runs until SIGINT or SIGTERM.
