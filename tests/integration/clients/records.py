@@ -33,7 +33,7 @@ STRUCTURED_CONTENT_TYPE = b"application/cloudevents+json"
 ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "dataschema", "sender", "correlationid")
 # What FastStream used to add to every record it published: no outcome may carry it.
 FRAMEWORK_HEADER = "correlation_id"
-KIND_BY_TYPE = {
+OUTCOME_BY_TYPE = {
     "ecuapass.gateway.document-accepted.v1": "accepted",
     "ecuapass.gateway.document-rejected.v1": "rejected",
 }
@@ -78,8 +78,8 @@ class Received:
         return parsed
 
     @property
-    def kind(self) -> str:
-        return KIND_BY_TYPE.get(self.body().get("type", ""), "unknown")
+    def outcome(self) -> str:
+        return OUTCOME_BY_TYPE.get(self.body().get("type", ""), "unknown")
 
     def codes(self) -> tuple[str, ...]:
         return tuple(sorted(error["code"] for error in self.body()["data"].get("errors", ())))
