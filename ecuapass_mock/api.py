@@ -4,6 +4,7 @@
          with "Prefer: respond-async"            reception only                      -> 202 RECEIVED reply
     GET  /api/v1/documents/{message_id}          status query (RECEIVED until decided) -> reply.xsd, 404
     GET  /api/v1/submissions/{submission_number} the same, by submission number
+    GET  /api/v1/notifications?after=&limit=     what customs notified since (``feed.py``)
 
 Who may call it is ``access.py``; what customs does with a document is ``filing.py``; which bad day it has is
 ``faults.py``.
@@ -24,6 +25,7 @@ from starlette.routing import Route
 from ecuapass_mock.access import Access
 from ecuapass_mock.faults import Draw, FaultInjector
 from ecuapass_mock.filing import file_document, reception_error
+from ecuapass_mock.lifecycle import LifecycleSettings
 from ecuapass_mock.metrics import MockMetrics
 from ecuapass_mock.procedures import Procedure, by_root
 from ecuapass_mock.signatures import SignatureCheck
@@ -38,7 +40,7 @@ XML = "application/xml"
 @dataclass(frozen=True, slots=True)
 class Customs:
     """How the mock decides: its state, clock, seeded draw, the decision delay of two-stage replies, the signature
-    check and the documents it knows."""
+    check, the documents it knows and the pace of what follows an accepted warehouse entry."""
 
     store: FilingStore
     clock: Callable[[], datetime]
@@ -46,20 +48,19 @@ class Customs:
     decision_delay: timedelta
     signatures: SignatureCheck | None
     procedures: tuple[Procedure, ...]
+    lifecycle: LifecycleSettings
 
 
 class CustomsApi:
-    """The API routes; ``filed_by`` records, per message id, the name of the token that first filed it."""
+    """The filing and status routes. A filing made with a bearer token records the token's name (the agency's, when
+    there is one token per agency): ``/admin/clients`` shows it, and the filing's notifications go to that feed."""
 
-    def __init__(
-        self, customs: Customs, access: Access, injector: FaultInjector, metrics: MockMetrics, filed_by: dict[str, str]
-    ) -> None:
+    def __init__(self, customs: Customs, access: Access, injector: FaultInjector, metrics: MockMetrics) -> None:
         self._customs = customs
         self._by_root = by_root(customs.procedures)
         self._access = access
         self._injector = injector
         self._metrics = metrics
-        self._filed_by = filed_by
 
     def routes(self) -> list[Route]:
         return [
@@ -85,8 +86,8 @@ class CustomsApi:
             return refusal
         body = await request.body()
         draw = self._injector.draw(customs.clock(), filing=True)
-        if (faulted := await self._injected(request, draw)) is not None:
-            return faulted
+        if (fault := await faulted(request, draw, self._injector, self._metrics)) is not None:
+            return fault
         if len(body) > MAX_XML_BYTES:
             return _xml(reception_error("R51-REC-001", "documento demasiado grande"), 413)
         try:
@@ -107,10 +108,10 @@ class CustomsApi:
             decision_delay=customs.decision_delay if is_async else timedelta(0),
             traceparent=request.headers.get("traceparent"),
             signatures=customs.signatures,
+            client=self._access.client(request) if self._access.tokens else None,
+            lifecycle=customs.lifecycle,
         )
         reply = read_reply(answer)
-        if self._access.tokens and reply.message_id is not None and reply.reception is not None:
-            self._filed_by.setdefault(reply.message_id, self._access.client(request) or "")
         self._metrics.filings.labels(procedure.name, reply.status).inc()
         self._metrics.latency.observe(time.monotonic() - started)
         if draw.fault == "lost_response":
@@ -125,8 +126,8 @@ class CustomsApi:
         if (refusal := self._access.refusal(request)) is not None:
             return refusal
         draw = self._injector.draw(self._customs.clock(), filing=False)
-        if (faulted := await self._injected(request, draw)) is not None:
-            return faulted
+        if (fault := await faulted(request, draw, self._injector, self._metrics)) is not None:
+            return fault
         message_id = request.path_params.get("message_id") or store.message_for_submission(
             request.path_params["submission_number"]
         )
@@ -135,28 +136,29 @@ class CustomsApi:
             return JSONResponse({"error": "unknown document"}, status_code=404)
         return Response(_visible(stored, self._customs.clock()), media_type=XML)
 
-    async def _injected(self, request: Request, draw: Draw) -> Response | None:
-        """The response a fault replaces the real one with (``None``: no fault, or only latency)."""
-        if draw.fault is not None:
-            self._metrics.faults.labels(draw.fault).inc()
-        if draw.fault in ("maintenance", "error"):
-            headers = {"Retry-After": str(draw.retry_after_s)} if draw.retry_after_s else {}
-            return Response("service unavailable", 503, headers=headers)
-        if draw.fault == "throttle":
-            return Response("too many requests", 429, {"Retry-After": str(draw.retry_after_s)})
-        if draw.latency_s:
-            await asyncio.sleep(draw.latency_s)
-        if draw.fault == "hang":
-            await asyncio.sleep(self._injector.settings.hang_s)
-        if draw.fault in ("hang", "reset"):
-            request.app.state.abort(request)
-            return Response(status_code=499)  # never reaches the client
-        return None
-
     def _counted(self, route: str, response: Response) -> Response:
         if response.status_code != 499:  # a dropped connection answers nothing to count
             self._metrics.requests.labels(route, str(response.status_code)).inc()
         return response
+
+
+async def faulted(request: Request, draw: Draw, injector: FaultInjector, metrics: MockMetrics) -> Response | None:
+    """The response a fault replaces the real one with (``None``: no fault, or only latency)."""
+    if draw.fault is not None:
+        metrics.faults.labels(draw.fault).inc()
+    if draw.fault in ("maintenance", "error"):
+        headers = {"Retry-After": str(draw.retry_after_s)} if draw.retry_after_s else {}
+        return Response("service unavailable", 503, headers=headers)
+    if draw.fault == "throttle":
+        return Response("too many requests", 429, {"Retry-After": str(draw.retry_after_s)})
+    if draw.latency_s:
+        await asyncio.sleep(draw.latency_s)
+    if draw.fault == "hang":
+        await asyncio.sleep(injector.settings.hang_s)
+    if draw.fault in ("hang", "reset"):
+        request.app.state.abort(request)
+        return Response(status_code=499)  # never reaches the client
+    return None
 
 
 def _xml(reply: CustomsReply, status_code: int = 200) -> Response:

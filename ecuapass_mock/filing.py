@@ -2,9 +2,10 @@
 
     signature (when present or required) -> validate (XSD) -> idempotency (message id) -> duplicate reference
     -> number the reception -> business rules of the document's procedure -> accept (official numbers, grants)
-    or reject -> store
+    or reject -> what the acceptance sets off (the notifications of ``lifecycle.py``) -> store
 
-Every answered filing is committed before its reply is returned; stored replies are returned byte for byte.
+Every answered filing is committed before its reply is returned, with the notifications its acceptance plans;
+stored replies are returned byte for byte.
 Idempotency ignores a document's signature: a signed document sent again carries a new signature (a new XAdES
 signing time) over the same content, so the digests compared (``PayloadDigest`` included) are of the document
 without its ``ds:Signature`` (its canonical form), or of the body as received when it is unsigned.
@@ -19,10 +20,11 @@ from datetime import datetime, timedelta
 
 from lxml import etree
 
+from ecuapass_mock.lifecycle import LifecycleSettings, follow_up
 from ecuapass_mock.procedures import Context, Procedure
 from ecuapass_mock.procedures.common import error, text
 from ecuapass_mock.signatures import SIGNATURE, SignatureCheck, unsigned
-from ecuapass_mock.store import FilingStore, Grant
+from ecuapass_mock.store import Accepted, FilingStore, Grant
 from gateway.contract.customs_codes import BY_CODE
 from gateway.contract.replies import CustomsReply, Reception, RejectionNotice, ReplyError, write_reply
 from gateway.contract.schemas import violations
@@ -46,12 +48,15 @@ def file_document(
     decision_delay: timedelta = timedelta(0),
     traceparent: str | None = None,
     signatures: SignatureCheck | None = None,
+    client: str | None = None,
+    lifecycle: LifecycleSettings | None = None,
 ) -> bytes:
     """File one parsed document; the final reply's XML (stored replies are returned byte for byte).
 
     ``decision_delay`` is how long status queries keep answering RECEIVED (the two-stage reply); ``signatures``
     what the signature check trusts and requires (default: unsigned documents are filed, signed ones refused: no
-    signer is trusted)."""
+    signer is trusted); ``client`` the name of the token the document came with (whose feed its notifications go
+    to); ``lifecycle`` the pace of what customs does after an accepted warehouse entry (``None``: nothing)."""
     refused = _refused(procedure, root, now, signatures or SignatureCheck())
     if refused is not None:
         return write_reply(refused)
@@ -68,11 +73,14 @@ def file_document(
     context = Context(store, now, random.Random(f"{seed}:{message_id}"), message_id)
     reply, grant = _decide(procedure, root, context, reception)
     answer = write_reply(reply)
+    reference = text(root, "*/cmn:FunctionalReference")
+    accepted = None if grant is None else Accepted(message_id, procedure.name, reference, client, grant)
+    planned = follow_up(store, lifecycle, accepted, now + decision_delay) if lifecycle and accepted else []
     store.record(
         message_id=message_id,
         kind=procedure.name,
         sender=text(root, "*/cmn:SenderRuc"),
-        reference=text(root, "*/cmn:FunctionalReference"),
+        reference=reference,
         digest=digest,
         content=content,
         status=reply.status,
@@ -83,6 +91,8 @@ def file_document(
         case_id=text(root, "*/cmn:CaseId"),
         traceparent=traceparent,
         grant=grant,
+        client=client,
+        planned=planned,
     )
     return answer
 

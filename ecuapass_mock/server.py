@@ -70,7 +70,8 @@ def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
 
 
 def build_server(store: FilingStore, *, tls: MockTls | None = None, **options: Any) -> uvicorn.Server:
-    """A uvicorn server for the mock app; ``options`` go to ``create_app`` (faults, seed, decision delay, token)."""
+    """A uvicorn server for the mock app; ``options`` go to ``create_app`` (faults, seed, decision delay, token,
+    lifecycle and feed settings)."""
     app = create_app(store, client_certificates=bool(tls and tls.client_ca), **options)
     files: dict[str, Any] = {}
     if tls is not None:

@@ -2,25 +2,28 @@
 
 The entry is the last document before inspection: it must name an accepted régimen-51 DAE not entered before, in the
 same district, with the same packages and a gross weight close to the declared one. Accepting it assigns the
-inspection channel (aforo) by a seeded random draw, as SENAE assigns it only on warehouse entry [C].
+inspection channel (aforo) by a seeded random draw, as SENAE assigns it only on warehouse entry [C], unless a magic
+value in the case's references forces it (``ecuapass_mock/scenarios.py``); what customs does next, per channel, is
+``ecuapass_mock/lifecycle.py``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
+from ecuapass_mock import scenarios
 from ecuapass_mock.procedures.common import Context, Grant, error, find, identifiers, text
 from gateway.contract.documents import EXPORT_DECLARATION, WAREHOUSE_ENTRY
+from gateway.contract.notifications import ECUADOR
 from gateway.contract.replies import Acceptance, ReplyError
 
 DAE_KIND = EXPORT_DECLARATION.name
 KIND = WAREHOUSE_ENTRY.name
 WEIGHT_NOVELTY = Decimal("0.05")  # [G] beyond this deviation from the DAE a shortage or overage must be declared
 WEIGHT_LIMIT = Decimal("0.10")  # [G] beyond this the entry is refused anyway
-ECUADOR = timezone(timedelta(hours=-5))
 CLOCK_SKEW = timedelta(minutes=5)  # [G] the warehouse's clock may run a little ahead of customs'
 # [G] our weights for the draw; SENAE's risk profiles are not public.
 CHANNELS: dict[str, int] = {"AUTOMATIC": 40, "ELECTRONIC": 25, "DOCUMENTARY": 20, "PHYSICAL": 15}
@@ -101,8 +104,10 @@ def accept(root: etree._Element, context: Context, warnings: tuple[ReplyError, .
     year = context.now.year
     sequence = context.store.next_sequence(f"entry:{district}:{year}")
     number = f"{district}-{year}-IE51-{sequence:08d}"
-    channel = draw_channel(context)
     dae_number = text(root, "ing:ExportDeclarationNumber")
+    drawn = draw_channel(context)  # drawn even when a magic reference forces the channel: the draw stays the same
+    channel = scenarios.of_entry(context.store, text(root, "ing:Header/cmn:FunctionalReference"), dae_number).channel
+    channel = channel or drawn
     dae = _dae(root, context)
     grant = Grant(
         number=number,

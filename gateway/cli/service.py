@@ -107,6 +107,8 @@ def mock(args: argparse.Namespace, _: Settings) -> int:
                 faults=faults,
                 decision_delay_s=base.decision_delay_s if args.decision_delay_s is None else args.decision_delay_s,
                 signatures=SignatureCheck(base.signature_ca, base.require_signature),
+                lifecycle=base.lifecycle,
+                feed=base.feed,
             )
         )
         with StopSignal() as signalled:

@@ -11,6 +11,8 @@ from gateway.contract.documents import DOCUMENTS
 
 COMMON = "urn:ecuapass-gateway:xsd:common:1"
 REPLY = "urn:ecuapass-gateway:xsd:reply:1"
+# What customs sends on its own initiative: the notification feed (``notifications.py``, ``notifications.xsd``).
+NOTIFICATIONS = "urn:ecuapass-gateway:xsd:notifications:1"
 # The enveloped signature of a signed e-document (W3C XML Signature, with ETSI XAdES qualifying properties).
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
 XADES = "http://uri.etsi.org/01903/v1.3.2#"
@@ -19,4 +21,5 @@ PREFIXES: dict[str, str] = {
     "cmn": COMMON,
     **{spec.prefix: spec.namespace for spec in DOCUMENTS},
     "rep": REPLY,
+    "ntf": NOTIFICATIONS,
 }

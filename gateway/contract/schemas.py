@@ -3,7 +3,8 @@
 The hot path uses lxml's ``XMLSchema`` (libxml2): validating a built document costs a fraction of a millisecond.
 Schemas are read from ``gateway.resources.xsd_dir()`` without network access. ``compile_all`` compiles every
 document's XSD and the reply's when a service is built, so that a broken or missing XSD stops start-up with a
-``ConfigurationError`` naming the file instead of turning the first event of its kind into a dead letter.
+``ConfigurationError`` naming the file instead of turning the first event of its kind into a dead letter; it
+compiles the XSDs that no document keys (``INITIATED_FILES``: the notification feed) as well.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ from gateway.contract.documents import DOCUMENTS, DocumentSpec
 from gateway.errors import ConfigurationError
 
 REPLY_XSD = "reply.xsd"
+NOTIFICATIONS_XSD = "notifications.xsd"
 #: The XSD of each document by name, and the reply's (``"reply"``).
 SCHEMA_FILES: dict[str, str] = {**{spec.name: spec.xsd for spec in DOCUMENTS}, "reply": REPLY_XSD}
+#: The XSDs of what customs sends on its own initiative, keyed by no document: the feed (``notifications.py``).
+INITIATED_FILES: dict[str, str] = {"notifications": NOTIFICATIONS_XSD}
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +39,12 @@ class SchemaViolation:
 
 
 def schema_path(name_or_spec: str | DocumentSpec) -> Path:
-    """Where the XSD of a document (its spec, or a name of ``SCHEMA_FILES``) is."""
+    """Where the XSD of a document (its spec, or a name of ``SCHEMA_FILES`` or ``INITIATED_FILES``) is."""
     if isinstance(name_or_spec, DocumentSpec):
         file = name_or_spec.xsd
     else:
         try:
-            file = SCHEMA_FILES[name_or_spec]
+            file = {**SCHEMA_FILES, **INITIATED_FILES}[name_or_spec]
         except KeyError:
             raise ConfigurationError(f"no XSD is registered as {name_or_spec!r}") from None
     return resources.xsd_dir() / file
@@ -48,7 +52,7 @@ def schema_path(name_or_spec: str | DocumentSpec) -> Path:
 
 @cache
 def schema(name_or_spec: str | DocumentSpec) -> etree.XMLSchema:
-    """The compiled XSD of a document (its spec, or a name of ``SCHEMA_FILES``), compiled on first use."""
+    """The compiled XSD of a document (its spec, or a name of ``schema_path``), compiled on first use."""
     path = schema_path(name_or_spec)
     parser = etree.XMLParser(no_network=True, resolve_entities=False)
     try:
@@ -71,11 +75,13 @@ def _first_complaint(exc: etree.XMLSchemaParseError | etree.XMLSyntaxError, path
 
 
 def compile_all(specs: Iterable[DocumentSpec] = DOCUMENTS) -> None:
-    """Compile the XSD of every document of ``specs`` and the reply's; ``ConfigurationError`` names the first file
-    that does not compile."""
+    """Compile the XSD of every document of ``specs``, the reply's and the feed's; ``ConfigurationError`` names the
+    first file that does not compile."""
     for spec in specs:
         schema(spec)
     schema("reply")
+    for name in INITIATED_FILES:
+        schema(name)
 
 
 def violations(name_or_spec: str | DocumentSpec, root: etree._Element) -> list[SchemaViolation]:

@@ -1,4 +1,4 @@
-"""The generated parts of README.md: the settings table and the customs error codes.
+"""The generated parts of README.md: the settings table, the customs error codes, the notification catalogue.
 
 Each sits between ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``; ``make docs`` rewrites them
 (``python -m gateway.tools.readme``) and a test fails when they drift from the code.
@@ -11,10 +11,14 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from gateway.contract import customs_codes
+from gateway.contract import customs_codes, notifications
 from gateway.settings import settings_table
 
-SECTIONS: dict[str, Callable[[], str]] = {"settings": settings_table, "customs-codes": customs_codes.table}
+SECTIONS: dict[str, Callable[[], str]] = {
+    "settings": settings_table,
+    "customs-codes": customs_codes.table,
+    "notifications": notifications.table,
+}
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 

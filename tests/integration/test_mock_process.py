@@ -9,11 +9,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 
 from gateway import documents
+from gateway.contract.notifications import ECUADOR
 from gateway.contract.replies import read_reply
 from gateway.devstack.broker import free_port
 from gateway.documents import decode
@@ -81,3 +83,29 @@ def test_faults_from_flags_and_environment(tmp_path: Path) -> None:
     with mock_process("--state", str(tmp_path / "b.sqlite3"), env=env) as (_, url):
         assert httpx.post(f"{url}/api/v1/documents", content=b"<x/>").status_code == 503
         assert httpx.get(f"{url}/admin/faults").json()["error_rate"] == 1.0
+
+
+def test_lifecycle_and_feed_settings_reach_the_mock_process(
+    tmp_path: Path, example_by_name: dict[str, Example]
+) -> None:
+    """``MOCK_LIFECYCLE__*`` and ``MOCK_FEED__*`` are the process's: an automatic exit planned a day after the entry,
+    pages of one notification."""
+    from types import SimpleNamespace
+
+    from tests.integration.test_mock_notifications import ManualClock, Mock
+
+    env = {"MOCK_LIFECYCLE__AUTOMATIC_EXIT_S": "86400", "MOCK_FEED__PAGE_SIZE": "1", "MOCK_FEED__MAX_PAGE_SIZE": "1"}
+    with mock_process("--state", str(tmp_path / "mock.sqlite3"), env=env) as (_, url):
+        mock = Mock(SimpleNamespace(url=url), ManualClock(datetime.now(ECUADOR)), example_by_name)  # type: ignore[arg-type]
+        try:
+            case = mock.case("-AUTO")
+            planned = mock.http.get(f"/admin/notifications/{case.entry_message_id}").json()["planned"]
+            assert [p["type"] for p in planned] == ["exit-authorized"]
+            due = datetime.fromisoformat(planned[0]["due_at"])
+            assert due - datetime.now(ECUADOR) > timedelta(hours=23)
+            for kind in ("review-started", "exit-authorized"):
+                assert mock.inject(case.dae_message_id, kind).status_code == 201
+            page = mock.feed(limit=50)
+            assert len(page.notifications) == 1 and page.more  # capped at the process's MAX_PAGE_SIZE
+        finally:
+            mock.http.close()

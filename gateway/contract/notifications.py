@@ -1,0 +1,362 @@
+"""What customs tells a case's parties on its own initiative, after a filing: the catalogue of notification types,
+the typed records of the feed that carries them, and the feed's XML (``notifications.xsd``).
+
+The mock writes the feed (``ecuapass_mock/feed.py``) and the gateway's intake reads it, both with this module: one
+owner for the types, their CloudEvent types and status groups, and the XML both ways.
+
+    NotificationType   one entry of ``CATALOGUE``: code, status group, source tag, meaning, details it carries
+    Notification       one notification of the feed (id, sequence, type, time, recipient, what it concerns, details)
+    FeedPage/FeedGone  a page of the feed (HTTP 200) / a cursor older than the retention period (HTTP 410)
+    feed_element, gone_element, write_feed, write_gone, read_feed
+                       the XML both ways; ``read_feed`` validates, with the hardened parser of ``parsing.py``
+
+Each type carries the tag of ``shared/domain/regime51.md`` §6 for how sure we are that customs does this: [C]
+confirmed, [L] likely, [G] ours. How Ecuapass hands notifications to software is not public: the feed itself, its
+codes and its XML are ours [G] (``notifications.xsd`` says so). Adding a type is one entry here and its code in the
+XSD's ``NotificationTypeCode`` (a test checks they match); a type with new details adds a record and an element to
+the XSD's choice of details, so the later decisions (corrections, cancellation, extensions) fit without a new feed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Literal, get_args
+
+from lxml import etree
+
+from gateway.contract.namespaces import NOTIFICATIONS
+from gateway.contract.parsing import parse_xml
+from gateway.contract.schemas import violations
+from gateway.errors import UnsafeXmlError
+
+StatusGroup = Literal["action-required", "in-progress", "completed", "rejected", "cancelled"]
+STATUS_GROUPS: tuple[StatusGroup, ...] = get_args(StatusGroup)
+Source = Literal["C", "L", "G"]
+SOURCES: tuple[Source, ...] = get_args(Source)
+Recipient = Literal["EXPORTER", "WAREHOUSE"]  # the exporter or its customs agent (the declarant), or the warehouse
+#: Customs' time: mainland Ecuador, UTC-5 all year (no daylight saving time). [C]
+ECUADOR = timezone(timedelta(hours=-5))
+
+
+@dataclass(frozen=True, slots=True)
+class InspectionAppointment:
+    """The details of ``inspection-scheduled``: when and where the physical inspection takes place."""
+
+    scheduled_at: datetime
+    place: str
+
+
+@dataclass(frozen=True, slots=True)
+class InspectionResult:
+    """The details of ``inspection-closed``: with or without findings, and which."""
+
+    with_findings: bool
+    findings: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """The details of ``observation-raised``: what the user must justify, and by when."""
+
+    text: str
+    answer_by: datetime
+
+
+Details = InspectionAppointment | InspectionResult | Observation
+DetailsKind = type[InspectionAppointment] | type[InspectionResult] | type[Observation]
+_DETAILS_ELEMENTS: dict[DetailsKind, str] = {
+    InspectionAppointment: "Inspection",
+    InspectionResult: "InspectionResult",
+    Observation: "Observation",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationType:
+    """One type of notification: ``code`` (kebab-case, the feed's ``Type``), the status group the case is in once
+    it arrives, how sure we are customs does this (``source``), its meaning, and the details it carries."""
+
+    code: str
+    status_group: StatusGroup
+    source: Source
+    meaning: str
+    details: DetailsKind | None = None
+
+    @property
+    def cloudevent_type(self) -> str:
+        """The CloudEvent type the gateway's intake publishes it as."""
+        return f"ecuapass.customs.{self.code}.v1"
+
+    def carries(self, details: Details | None) -> bool:
+        """Whether ``details`` are this type's (none for a type without details)."""
+        return details is None if self.details is None else isinstance(details, self.details)
+
+
+REVIEW_STARTED = NotificationType(
+    "review-started",
+    "in-progress",
+    "G",  # §6: what the electronic and documentary channels do is not documented
+    "An officer began reviewing the declaration: its e-data (electronic channel) or its digitised documents "
+    "(documentary channel).",
+)
+INSPECTION_SCHEDULED = NotificationType(
+    "inspection-scheduled",
+    "action-required",
+    "C",  # §6: the officer notifies date and time to the exporter and/or agent and to the warehouse
+    "A physical inspection was appointed: the goods must be presented at its date, time and place.",
+    InspectionAppointment,
+)
+INSPECTION_CLOSED = NotificationType(
+    "inspection-closed",
+    "in-progress",
+    "C",  # §6: the officer records the result of the physical inspection
+    "The physical inspection was closed, with or without findings.",
+    InspectionResult,
+)
+OBSERVATION_RAISED = NotificationType(
+    "observation-raised",
+    "action-required",
+    "C",  # §6: observations the user must justify (the deadline is ours)
+    "Customs raised an observation the exporter must answer by a deadline.",
+    Observation,
+)
+OBSERVATION_CLOSED = NotificationType(
+    "observation-closed",
+    "in-progress",
+    "G",
+    "Customs closed the observation; the case goes on.",
+)
+EXIT_AUTHORIZED = NotificationType(
+    "exit-authorized",
+    "completed",
+    "L",  # §6: the state name "Salida autorizada" is confirmed, its use on the normal DAE likely
+    "Exit of the goods authorised (salida autorizada): they may be shipped.",
+)
+# Decisions on documents of later issues: not emitted by the mock's lifecycle yet, but typed now.
+CORRECTION_ACCEPTED = NotificationType(
+    "correction-accepted",
+    "in-progress",
+    "L",  # §6: confirmed for import declarations, likely for export
+    "An officer approved a correction of the declaration; it keeps its number.",
+)
+CORRECTION_REFUSED = NotificationType(
+    "correction-refused", "rejected", "L", "An officer refused a correction of the declaration."
+)
+CANCELLATION_ACCEPTED = NotificationType(
+    "cancellation-accepted", "cancelled", "L", "An officer accepted the cancellation of the declaration."
+)
+CANCELLATION_REFUSED = NotificationType(
+    "cancellation-refused", "rejected", "L", "An officer refused the cancellation of the declaration."
+)
+EXTENSION_GRANTED = NotificationType(
+    "extension-granted",
+    "in-progress",
+    "G",  # §6: how an extension is requested and decided was not found
+    "Customs granted an extension (prórroga) of the time the goods may stay abroad.",
+)
+EXTENSION_REFUSED = NotificationType(
+    "extension-refused", "rejected", "G", "Customs refused an extension of the time the goods may stay abroad."
+)
+
+CATALOGUE: tuple[NotificationType, ...] = (
+    REVIEW_STARTED,
+    INSPECTION_SCHEDULED,
+    INSPECTION_CLOSED,
+    OBSERVATION_RAISED,
+    OBSERVATION_CLOSED,
+    EXIT_AUTHORIZED,
+    CORRECTION_ACCEPTED,
+    CORRECTION_REFUSED,
+    CANCELLATION_ACCEPTED,
+    CANCELLATION_REFUSED,
+    EXTENSION_GRANTED,
+    EXTENSION_REFUSED,
+)
+BY_CODE: dict[str, NotificationType] = {entry.code: entry for entry in CATALOGUE}
+
+
+def table() -> str:
+    """The catalogue as a Markdown table (the README's, regenerated by ``make docs``)."""
+    rows = ["| type | CloudEvent type | status group | source | details | meaning |", "|---|---|---|---|---|---|"]
+    rows += [
+        f"| `{t.code}` | `{t.cloudevent_type}` | {t.status_group} | [{t.source}] | "
+        f"{_DETAILS_ELEMENTS[t.details] if t.details else '—'} | {t.meaning} |"
+        for t in CATALOGUE
+    ]
+    return "\n".join(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Concerns:
+    """The filing a notification is about (message id, document) and the official numbers of its case."""
+
+    message_id: str
+    document_type: str
+    declaration_number: str
+    warehouse_entry_number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    notification_id: str  # customs' id: stable, never reused (the intake's idempotency key)
+    sequence: int  # position in the feed
+    type: NotificationType
+    issued_at: datetime
+    recipient: Recipient
+    concerns: Concerns
+    details: Details | None = None
+    remark: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    """One page: the notifications after cursor ``after``; ``next`` to ask for next, ``more`` when more are there."""
+
+    after: str
+    next: str
+    more: bool
+    notifications: tuple[Notification, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedGone:
+    """``after`` is older than the retention period; reading is complete again from ``oldest``."""
+
+    after: str
+    oldest: str
+    description: str
+
+
+def _q(local: str) -> str:
+    return f"{{{NOTIFICATIONS}}}{local}"
+
+
+def _customs_time(moment: datetime) -> str:
+    return moment.astimezone(ECUADOR).isoformat(timespec="seconds")
+
+
+def _add(parent: etree._Element, local: str, value: str) -> None:
+    etree.SubElement(parent, _q(local)).text = value
+
+
+def feed_element(page: FeedPage) -> etree._Element:
+    """The page as a ``NotificationFeed`` tree; ``ValueError`` for a notification whose details its type does not
+    carry (the XSD cannot tell them apart)."""
+    root = etree.Element(_q("NotificationFeed"), nsmap={"ntf": NOTIFICATIONS})
+    _add(root, "After", page.after)
+    _add(root, "Next", page.next)
+    _add(root, "More", "true" if page.more else "false")
+    for notification in page.notifications:
+        _write_notification(root, notification)
+    return root
+
+
+def write_feed(page: FeedPage) -> bytes:
+    return etree.tostring(feed_element(page), xml_declaration=True, encoding="UTF-8")
+
+
+def gone_element(gone: FeedGone) -> etree._Element:
+    """The answer to a cursor past the retention period, as a ``FeedGone`` tree."""
+    root = etree.Element(_q("FeedGone"), nsmap={"ntf": NOTIFICATIONS})
+    _add(root, "After", gone.after)
+    _add(root, "Oldest", gone.oldest)
+    _add(root, "Description", gone.description)
+    return root
+
+
+def write_gone(gone: FeedGone) -> bytes:
+    return etree.tostring(gone_element(gone), xml_declaration=True, encoding="UTF-8")
+
+
+def _write_notification(parent: etree._Element, notification: Notification) -> None:
+    if not notification.type.carries(notification.details):
+        raise ValueError(f"a {notification.type.code} notification cannot carry {notification.details!r}")
+    element = etree.SubElement(parent, _q("Notification"))
+    _add(element, "NotificationId", notification.notification_id)
+    _add(element, "Sequence", str(notification.sequence))
+    _add(element, "Type", notification.type.code)
+    _add(element, "IssuedAt", _customs_time(notification.issued_at))
+    _add(element, "Recipient", notification.recipient)
+    concerns = etree.SubElement(element, _q("Concerns"))
+    _add(concerns, "MessageId", notification.concerns.message_id)
+    _add(concerns, "DocumentType", notification.concerns.document_type)
+    _add(concerns, "DeclarationNumber", notification.concerns.declaration_number)
+    if notification.concerns.warehouse_entry_number is not None:
+        _add(concerns, "WarehouseEntryNumber", notification.concerns.warehouse_entry_number)
+    if notification.details is not None:
+        _write_details(element, notification.details)
+    if notification.remark is not None:
+        _add(element, "Remark", notification.remark)
+
+
+def _write_details(parent: etree._Element, details: Details) -> None:
+    element = etree.SubElement(parent, _q(_DETAILS_ELEMENTS[type(details)]))
+    match details:
+        case InspectionAppointment(scheduled_at, place):
+            _add(element, "ScheduledAt", _customs_time(scheduled_at))
+            _add(element, "Place", place)
+        case InspectionResult(with_findings, findings):
+            _add(element, "WithFindings", "true" if with_findings else "false")
+            if findings is not None:
+                _add(element, "Findings", findings)
+        case Observation(text, answer_by):
+            _add(element, "Text", text)
+            _add(element, "AnswerBy", _customs_time(answer_by))
+
+
+def read_feed(data: bytes) -> FeedPage | FeedGone:
+    """Parse and validate a feed answer (a page, or the 410's ``FeedGone``); ``UnsafeXmlError`` when it is not a
+    well-formed answer valid against ``notifications.xsd`` whose notifications carry their type's details."""
+    root = parse_xml(data)
+    problems = violations("notifications", root)
+    if problems:
+        first = problems[0]
+        raise UnsafeXmlError(f"feed does not follow notifications.xsd: {first.message} at {first.path}")
+    if root.tag == _q("FeedGone"):
+        return FeedGone(_text(root, "After"), _text(root, "Oldest"), _text(root, "Description"))
+    return FeedPage(
+        after=_text(root, "After"),
+        next=_text(root, "Next"),
+        more=_text(root, "More") in ("true", "1"),
+        notifications=tuple(_read_notification(e) for e in root.iterfind(_q("Notification"))),
+    )
+
+
+def _read_notification(element: etree._Element) -> Notification:
+    kind = BY_CODE[_text(element, "Type")]  # the XSD enumerates the catalogue's codes
+    details = _read_details(element)
+    if not kind.carries(details):
+        identifier = _text(element, "NotificationId")
+        raise UnsafeXmlError(f"notification {identifier}: a {kind.code} notification cannot carry {details!r}")
+    concerns = element.find(_q("Concerns"))
+    assert concerns is not None  # required by the XSD
+    return Notification(
+        notification_id=_text(element, "NotificationId"),
+        sequence=int(_text(element, "Sequence")),
+        type=kind,
+        issued_at=datetime.fromisoformat(_text(element, "IssuedAt")),
+        recipient=_text(element, "Recipient"),  # type: ignore[arg-type]  # enumerated by the XSD
+        concerns=Concerns(
+            message_id=_text(concerns, "MessageId"),
+            document_type=_text(concerns, "DocumentType"),
+            declaration_number=_text(concerns, "DeclarationNumber"),
+            warehouse_entry_number=concerns.findtext(_q("WarehouseEntryNumber")),
+        ),
+        details=details,
+        remark=element.findtext(_q("Remark")),
+    )
+
+
+def _read_details(element: etree._Element) -> Details | None:
+    if (found := element.find(_q("Inspection"))) is not None:
+        return InspectionAppointment(datetime.fromisoformat(_text(found, "ScheduledAt")), _text(found, "Place"))
+    if (found := element.find(_q("InspectionResult"))) is not None:
+        return InspectionResult(_text(found, "WithFindings") in ("true", "1"), found.findtext(_q("Findings")))
+    if (found := element.find(_q("Observation"))) is not None:
+        return Observation(_text(found, "Text"), datetime.fromisoformat(_text(found, "AnswerBy")))
+    return None
+
+
+def _text(parent: etree._Element, local: str) -> str:
+    return parent.findtext(_q(local)) or ""
