@@ -166,8 +166,8 @@ class Received:
             error_class=get(h.DLQ_ERROR_CLASS),
             detail=get(h.DLQ_DETAIL),
             attempts=_int(get(h.DLQ_ATTEMPTS)),
-            first_failure=_time(get(h.DLQ_FIRST_FAILURE)),
-            last_failure=_time(get(h.DLQ_LAST_FAILURE)),
+            first_failure=aware_time(get(h.DLQ_FIRST_FAILURE)),
+            last_failure=aware_time(get(h.DLQ_LAST_FAILURE)),
             original_topic=get(h.DLQ_ORIGINAL_TOPIC),
             original_partition=_int(get(h.DLQ_ORIGINAL_PARTITION)),
             original_offset=_int(get(h.DLQ_ORIGINAL_OFFSET)),
@@ -199,8 +199,10 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def _time(value: str | None) -> datetime | None:
-    if value is None:
+def aware_time(value: object) -> datetime | None:
+    """An ISO 8601 time as written in a header or a CloudEvent's ``time`` (UTC when it has no offset), or ``None``
+    for anything else."""
+    if not isinstance(value, str):
         return None
     try:
         parsed = datetime.fromisoformat(value)

@@ -8,11 +8,6 @@ events, mappers, pipeline and Kafka entrypoint must not be among the modules loa
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from lxml import etree
 
@@ -24,37 +19,15 @@ from gateway.contract.schemas import SCHEMA_FILES
 from gateway.documents import BY_ROOT, DOCUMENT_KINDS
 from gateway.resources import xsd_dir
 from gateway.tools.examples import SAMPLE_NUMBERS
+from tests.harness.imports import modules_loaded_by, within
 
-REPO = Path(__file__).resolve().parents[2]
 # What the contract layer itself imports of the gateway, besides itself.
 UNDERNEATH = {"gateway", "gateway.errors", "gateway.resources"}
 FORBIDDEN = ("gateway.events", "gateway.mapping", "gateway.kafka", "gateway.pipeline", "gateway.documents")
 
-LOADED = """
-import importlib, json, pkgutil, sys
-import {package}
-for module in pkgutil.walk_packages({package}.__path__, "{package}."):
-    importlib.import_module(module.name)
-print(json.dumps(sorted(name for name in sys.modules if name == "gateway" or name.startswith("gateway."))))
-"""
-
-
-def _gateway_modules_loaded_by(package: str) -> list[str]:
-    done = subprocess.run(
-        [sys.executable, "-c", LOADED.format(package=package)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    loaded: list[str] = json.loads(done.stdout)
-    return loaded
-
-
 @pytest.mark.parametrize("package", ["ecuapass_mock", "gateway.contract"])
 def test_it_loads_only_the_contract_layer_of_the_gateway(package: str) -> None:
-    loaded = _gateway_modules_loaded_by(package)
+    loaded = within(modules_loaded_by(package, walk=True), "gateway")
     assert "gateway.contract.documents" in loaded  # the check sees what was imported
     forbidden = [name for name in loaded if name.startswith(FORBIDDEN)]
     assert forbidden == [], f"{package} loads {forbidden}"

@@ -9,45 +9,17 @@ Each import runs in a fresh interpreter, so what another test imported cannot hi
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.harness.imports import modules_loaded_by, within
+
 ABOVE_THE_RUNTIME = ("gateway.kafka", "gateway.pipeline", "gateway.mapping", "gateway.documents", "gateway.tools")
-
-LOADED = """
-import importlib, json, sys
-for name in {modules!r}:
-    importlib.import_module(name)
-print(json.dumps(sorted(sys.modules)))
-"""
-
-
-def _loaded_by(*modules: str) -> list[str]:
-    done = subprocess.run(
-        [sys.executable, "-c", LOADED.format(modules=modules)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    loaded: list[str] = json.loads(done.stdout)
-    return loaded
-
-
-def _within(loaded: list[str], *packages: str) -> list[str]:
-    return [name for name in loaded if any(name == p or name.startswith(f"{p}.") for p in packages)]
 
 
 def test_the_running_gateway_loads_no_tools_and_no_mock() -> None:
-    loaded = _loaded_by("gateway.bootstrap", "gateway.kafka.service")
+    loaded = modules_loaded_by("gateway.bootstrap", "gateway.kafka.service")
     assert "gateway.kafka.handler" in loaded and "gateway.runtime.metrics" in loaded  # the check sees the imports
-    off_graph = _within(loaded, "gateway.tools", "gateway.devstack", "gateway.bench", "gateway.cli", "ecuapass_mock")
+    off_graph = within(loaded, "gateway.tools", "gateway.devstack", "gateway.bench", "gateway.cli", "ecuapass_mock")
     assert off_graph == [], f"the running gateway loads {off_graph}"
 
 
@@ -56,10 +28,8 @@ def test_the_running_gateway_loads_no_tools_and_no_mock() -> None:
     ["gateway.runtime.logs", "gateway.runtime.tracing", "gateway.runtime.metrics", "gateway.runtime.circuit"],
 )
 def test_the_runtime_stands_below_the_flow(module: str) -> None:
-    loaded = _loaded_by(module)
+    loaded = modules_loaded_by(module)
     assert module in loaded
-    above = _within(
-        loaded, "gateway.kafka", "gateway.pipeline", "gateway.mapping", "gateway.documents", "gateway.tools"
-    )
+    above = within(loaded, *ABOVE_THE_RUNTIME)
     above = [name for name in above if name not in ("gateway.kafka", "gateway.kafka.headers")]
     assert above == [], f"{module} loads {above}"

@@ -20,7 +20,7 @@ from typing import Any
 
 from gateway.documents import BY_EVENT_TYPE
 from gateway.kafka.headers import REPLAY_COUNT
-from gateway.kafka.records import OutcomeName, Received
+from gateway.kafka.records import OutcomeName, Received, aware_time
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def entry_from_record(received: Received) -> Entry | None:
     if body is None or not isinstance(data, dict):
         log.warning("skipping a record of the %s topic that is not an outcome CloudEvent", outcome)
         return None
-    when = _time(body.get("time")) or timestamp or datetime.now(UTC)
+    when = aware_time(body.get("time")) or timestamp or datetime.now(UTC)
     event_type = _str(data.get("answered_event_type"))
     common = Entry(
         time=when,
@@ -187,13 +187,3 @@ def _int(value: str | None) -> int | None:
         return int(value) if value is not None else None
     except ValueError:
         return None
-
-
-def _time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
