@@ -74,7 +74,8 @@ def file_document(
     reply, grant = _decide(procedure, root, context, reception)
     answer = write_reply(reply)
     reference = text(root, "*/cmn:FunctionalReference")
-    accepted = None if grant is None else Accepted(message_id, procedure.name, reference, client, grant)
+    case_id = text(root, "*/cmn:CaseId")
+    accepted = None if grant is None else Accepted(message_id, procedure.name, reference, client, grant, case_id)
     planned = follow_up(store, lifecycle, accepted, now + decision_delay) if lifecycle and accepted else []
     store.record(
         message_id=message_id,
@@ -88,7 +89,7 @@ def file_document(
         filed_at=now.isoformat(),
         decided_at=(now + decision_delay).isoformat(),
         submission_number=reception.submission_number,
-        case_id=text(root, "*/cmn:CaseId"),
+        case_id=case_id,
         traceparent=traceparent,
         grant=grant,
         client=client,

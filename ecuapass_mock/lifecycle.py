@@ -132,6 +132,7 @@ class Case:
 
     def concerns(self, filing: Accepted) -> Concerns:
         return Concerns(
+            filing.case_id,
             filing.message_id,
             filing.kind,
             self.declaration.grant.number,

@@ -104,6 +104,7 @@ class Accepted:
     reference: str
     client: str | None
     grant: Grant
+    case_id: str = ""  # the filing header's cmn:CaseId, echoed in its notifications' Concerns
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,10 +299,10 @@ class FilingStore:
     def _accepted(self, where: str, value: str) -> Accepted | None:
         rows = self._query(
             "SELECT f.message_id, f.reference, f.client, g.number, g.kind, g.exporter, g.valid_until, g.parent, "
-            f"g.details FROM grants g JOIN filings f ON f.message_id = g.message_id WHERE {where}",
+            f"g.details, f.case_id FROM grants g JOIN filings f ON f.message_id = g.message_id WHERE {where}",
             value,
         )
-        return next((Accepted(row[0], row[4], row[1], row[2], _grant(row[3:])) for row in rows), None)
+        return next((Accepted(row[0], row[4], row[1], row[2], _grant(row[3:9]), row[9]) for row in rows), None)
 
     def clients(self) -> dict[str, str]:
         """{message id: name of the bearer token it was first filed with}, for filings made with a token."""

@@ -12,8 +12,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from adapters.http_customs_endpoint import HttpCustomsEndpoint
+from adapters.http_notification_feed import HttpNotificationFeed
 from adapters.per_agency_customs_endpoint import PerAgencyCustomsEndpoint
 from gateway.documents import DOCUMENTS
+from gateway.intake.service import Intake
 from gateway.kafka.connection import BrokerConnection, ConnectionFactory
 from gateway.kafka.consumption import Consumption
 from gateway.kafka.flow import OffsetTracker
@@ -23,11 +25,11 @@ from gateway.kafka.publisher import OutcomePublisher
 from gateway.kafka.service import Gateway
 from gateway.kafka.wiring import wire
 from gateway.pipeline import Pipeline
-from gateway.ports import CustomsEndpoint
+from gateway.ports import CustomsEndpoint, NotificationFeed
 from gateway.runtime.circuit import CircuitBreaker
 from gateway.runtime.logs import mask
 from gateway.runtime.metrics import GatewayMetrics
-from gateway.settings import EcuapassSettings, Settings, endpoint_fields
+from gateway.settings import EcuapassSettings, Settings, endpoint_fields, feed_endpoint, feed_names
 from gateway.signing import SigningIdentity, agency_label, load_identities
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,7 @@ def kafka_gateway(
     return Gateway(
         settings,
         endpoint=endpoint,
+        intake=intake(settings, metrics) if settings.intake.enabled else None,
         wiring=wiring,
         connection=connection,
         tracker=tracker,
@@ -122,6 +125,19 @@ def customs_endpoint(settings: Settings, breaker: CircuitBreaker, metrics: Gatew
         )
         by_agency |= dict.fromkeys(rucs, endpoint)
     return PerAgencyCustomsEndpoint(by_agency)
+
+
+def intake(settings: Settings, metrics: GatewayMetrics | None = None) -> Intake:
+    """The intake of customs notifications: one feed per set of endpoint credentials (``feed_names``), each with
+    its own HTTP client and circuit; credentials load now, so a bad one fails start-up naming its setting."""
+    feeds: list[NotificationFeed] = []
+    for name in feed_names(settings):
+        agency = settings.agencies.get(name)
+        owner = agency_label(name, agency.name) if agency is not None else None
+        endpoint = feed_endpoint(settings, name)
+        fields = endpoint_fields(agency)
+        feeds.append(HttpNotificationFeed(name, endpoint, settings.intake, fields=fields, credentials_of=owner))
+    return Intake(settings, feeds, metrics)
 
 
 def _watch_expiry(settings: Settings, identities: Mapping[str, SigningIdentity], metrics: GatewayMetrics) -> None:

@@ -11,6 +11,10 @@
     │   │                           429, 502, 503, 504: retried; all but 429 count towards opening the circuit
     │   └── PermanentDeliveryError  TLS refusals, 401/403, other 4xx, unusable replies, a request httpx refuses to
     │                               send, retries exhausted -> dead letter (delivery_failed)
+    ├── FeedError                   reading a customs notification feed failed (the intake; its own circuit)
+    │   ├── TransientFeedError      connection errors, timeouts, broken replies, 429, 502, 503, 504: retried
+    │   └── PermanentFeedError      TLS refusals, 401/403, other statuses, a page whose envelope is unreadable,
+    │                               retries exhausted -> logged; the feed is asked again after ``interval_s``
     └── UnsafeXmlError              XML refused by the hardened parser (DTD, entities, malformed)
 
 A business rejection from customs is an *outcome* (``gateway.outcomes.Rejection``), never an exception.
@@ -127,6 +131,29 @@ class TransientDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """Not worth retrying: the endpoint refused the request itself, or retries ran out."""
+
+
+class FeedError(GatewayError):
+    """Reading a page of a customs notification feed failed (``feed``: its name, ``default`` or an agency's RUC)."""
+
+    def __init__(self, message: str, *, feed: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.feed = feed
+        self.status_code = status_code
+
+
+class TransientFeedError(FeedError):
+    """Worth asking again soon: the feed was unreachable, slow, overloaded or briefly failing."""
+
+    def __init__(
+        self, message: str, *, feed: str, status_code: int | None = None, retry_after_s: float | None = None
+    ) -> None:
+        super().__init__(message, feed=feed, status_code=status_code)
+        self.retry_after_s = retry_after_s
+
+
+class PermanentFeedError(FeedError):
+    """Asking the same way again cannot help soon: refused credentials, an unreadable page, retries exhausted."""
 
 
 class UnsafeXmlError(GatewayError):

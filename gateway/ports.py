@@ -1,4 +1,5 @@
-"""The gateway's one outbound port: filing an e-document with an Ecuapass-style endpoint.
+"""The gateway's outbound ports: filing an e-document with an Ecuapass-style endpoint, and reading a customs
+notification feed (the intake's, ``NotificationFeed``).
 
 ``adapters/http_customs_endpoint.py`` implements it over HTTP with retries; ``adapters/fake_customs_endpoint.py``
 accepts in-process (tests, benchmarks). A reply is data, whatever customs decided; only failing to obtain a
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from gateway.contract.notifications import FeedGone, TolerantPage
 from gateway.contract.replies import Acceptance, CustomsReply, Reception, RejectionNotice, ReplyError, Stage, Status
 
 __all__ = [
@@ -17,6 +19,7 @@ __all__ = [
     "CustomsEndpoint",
     "CustomsReply",
     "Filing",
+    "NotificationFeed",
     "Reception",
     "RejectionNotice",
     "ReplyError",
@@ -47,6 +50,21 @@ class CustomsEndpoint(Protocol):
 
     async def file(self, filing: Filing) -> CustomsReply:
         """File one document and return customs' final answer (accepted or rejected)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
+
+
+class NotificationFeed(Protocol):
+    """One customs notification feed, read with one set of credentials (``adapters/http_notification_feed.py``)."""
+
+    name: str
+
+    async def page(self, after: str, limit: int) -> tuple[bytes, TolerantPage | FeedGone]:
+        """The raw answer and the page after cursor ``after`` (each notification read on its own), or the
+        ``FeedGone`` of a cursor older than the retention; ``gateway.errors.FeedError`` when none was obtained."""
         ...
 
     async def aclose(self) -> None:

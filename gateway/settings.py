@@ -86,6 +86,22 @@ class TopicSettings(_Section):
     quarantine: str = Field(
         "ecuapass.dlq-quarantine.v1", description="Dead letters replayed too often, set aside by `dlq replay`."
     )
+    notifications: str = Field(
+        "ecuapass.notifications.v1",
+        description="Customs notifications pulled by the intake, as CloudEvents keyed by case id.",
+    )
+    archive: str = Field(
+        "ecuapass.archive.v1", description="Raw customs documents as received (each notification's XML), first."
+    )
+    intake_dlq: str = Field(
+        "ecuapass.intake.dlq.v1",
+        description="Notifications the intake cannot read (malformed, unknown type), raw, with why and where.",
+    )
+    intake_feeds: str = Field(
+        "ecuapass.intake.feeds.v1",
+        description="The intake's control topic: one partition per feed, holding its cursor; the instance "
+        "assigned a partition pulls that feed.",
+    )
     create_missing: bool = Field(True, description="Create missing topics when the gateway starts.")
     partitions: int = Field(6, ge=1, description="Partitions of topics the gateway creates.")
     replication_factor: int = Field(1, ge=1, description="Replication factor of topics the gateway creates.")
@@ -130,10 +146,34 @@ class EcuapassSettings(_Section):
 
 
 class RetrySettings(_Section):
-    max_attempts: int = Field(6, ge=1, description="Attempts per filing, the first included.")
-    max_elapsed_s: float = Field(120.0, gt=0, description="Give up retrying a filing after this long.")
+    max_attempts: int = Field(6, ge=1, description="Attempts per filing (or feed request), the first included.")
+    max_elapsed_s: float = Field(
+        120.0, gt=0, description="Give up retrying a filing (or feed request) after this long."
+    )
     initial_backoff_s: float = Field(0.2, gt=0, description="Backoff ceiling of the first retry (full jitter).")
     max_backoff_s: float = Field(15.0, gt=0, description="Largest wait between two attempts.")
+
+
+class IntakeSettings(_Section):
+    """The intake of customs notifications: the feeds pulled (one per set of endpoint credentials), how often,
+    and their own retries and circuit, so that a failing feed does not stop filing, nor the reverse."""
+
+    enabled: bool = Field(
+        False,
+        description="Pull customs' notification feeds (ours [G]: Ecuapass publishes none); the dev stack turns "
+        "it on.",
+    )
+    path: str = Field("/api/v1/notifications", description="Path of the feed under `GATEWAY_ECUAPASS__URL`.")
+    interval_s: float = Field(5.0, gt=0, description="Pause between polls of a feed that has nothing more.")
+    page_size: int = Field(100, ge=1, le=10_000, description="Notifications asked for per page.")
+    retry: RetrySettings = Field(
+        default_factory=RetrySettings,
+        description="Retries of one feed request (then the intake waits `interval_s` and asks again).",
+    )
+    failure_threshold: int = Field(
+        5, ge=1, description="Transient failures in a row that open a feed's circuit (each feed has its own)."
+    )
+    open_s: float = Field(10.0, gt=0, description="How long a feed's circuit stays open before a probe.")
 
 
 class ProcessingSettings(_Section):
@@ -260,6 +300,7 @@ class Settings(BaseSettings):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     processing: ProcessingSettings = Field(default_factory=ProcessingSettings)
     circuit: CircuitSettings = Field(default_factory=CircuitSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     agencies: dict[str, AgencySettings] = Field(
@@ -340,10 +381,31 @@ def setting_fields() -> Iterator[tuple[str, FieldInfo]]:
             for sub, subfield in AgencySettings.model_fields.items():
                 yield f"agencies.<RUC>.{sub}", subfield
         elif isinstance(section, type) and issubclass(section, BaseModel):
-            for sub, subfield in section.model_fields.items():
-                yield f"{name}.{sub}", subfield
+            yield from _section_fields(name, section)
         else:
             yield name, field
+
+
+def _section_fields(path: str, section: type[BaseModel]) -> Iterator[tuple[str, FieldInfo]]:
+    """A section's leaf fields, nested sections (``intake.retry``) included."""
+    for sub, subfield in section.model_fields.items():
+        kind = subfield.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            yield from _section_fields(f"{path}.{sub}", kind)
+        else:
+            yield f"{path}.{sub}", subfield
+
+
+def feed_names(settings: Settings) -> list[str]:
+    """The notification feeds the intake pulls, sorted (the control topic's partition of each is its index):
+    ``default``, with the ``ecuapass`` credentials, and the RUC of each agency with credentials of its own."""
+    own = [ruc for ruc, agency in settings.agencies.items() if agency.endpoint(settings.ecuapass) != settings.ecuapass]
+    return sorted(["default", *own])
+
+
+def feed_endpoint(settings: Settings, feed: str) -> EcuapassSettings:
+    """The endpoint settings (credentials) a feed is pulled with."""
+    return settings.ecuapass if feed == "default" else settings.agencies[feed].endpoint(settings.ecuapass)
 
 
 def settings_table() -> str:

@@ -125,18 +125,20 @@ def replay_told(report: Report, settings: Settings, *, dry_run: bool) -> int:
 
 def case(args: argparse.Namespace, settings: Settings) -> int:
     """``case``: one case's outcomes in time order; exit 1 when none is known."""
-    from gateway.tools.tracking import Printer, case_timeline
+    from gateway.tools.tracking import Printer, case_notices, case_timeline
 
     entries = asyncio.run(case_timeline(settings, args.case_id))
-    if not entries:
+    notices = asyncio.run(case_notices(settings, args.case_id))
+    if not entries and not notices:
         topics = settings.topics
         print(
             f"{PROG}: nothing is known about case {args.case_id} "
-            f"(no outcome in {topics.acks}, {topics.rejections} or {topics.dlq})",
+            f"(no outcome in {topics.acks}, {topics.rejections} or {topics.dlq}, no notification in "
+            f"{topics.notifications})",
             file=sys.stderr,
         )
         return 1
-    Printer(json_lines=args.json).case(args.case_id, entries)
+    Printer(json_lines=args.json).case(args.case_id, entries, notices)
     return 0
 
 

@@ -9,6 +9,9 @@ owner for the types, their CloudEvent types and status groups, and the XML both 
     FeedPage/FeedGone  a page of the feed (HTTP 200) / a cursor older than the retention period (HTTP 410)
     feed_element, gone_element, write_feed, write_gone, read_feed
                        the XML both ways; ``read_feed`` validates, with the hardened parser of ``parsing.py``
+    read_feed_tolerant the intake's reader: the page's envelope validated, then each notification on its own
+                       (a ``Notification``, or an ``UnreadableNotification`` with its raw element), so one it
+                       cannot read does not block the rest of the page
 
 Each type carries the tag of ``shared/domain/regime51.md`` §6 for how sure we are that customs does this: [C]
 confirmed, [L] likely, [G] ours. How Ecuapass hands notifications to software is not public: the feed itself, its
@@ -189,8 +192,10 @@ def table() -> str:
 
 @dataclass(frozen=True, slots=True)
 class Concerns:
-    """The filing a notification is about (message id, document) and the official numbers of its case."""
+    """The case and filing a notification is about (case id, message id, document) and the official numbers of its
+    case. ``case_id`` echoes the filing's header (``cmn:CaseId``): the gateway keys the notification by it."""
 
+    case_id: str
     message_id: str
     document_type: str
     declaration_number: str
@@ -279,6 +284,7 @@ def _write_notification(parent: etree._Element, notification: Notification) -> N
     _add(element, "IssuedAt", _customs_time(notification.issued_at))
     _add(element, "Recipient", notification.recipient)
     concerns = etree.SubElement(element, _q("Concerns"))
+    _add(concerns, "CaseId", notification.concerns.case_id)
     _add(concerns, "MessageId", notification.concerns.message_id)
     _add(concerns, "DocumentType", notification.concerns.document_type)
     _add(concerns, "DeclarationNumber", notification.concerns.declaration_number)
@@ -338,6 +344,7 @@ def _read_notification(element: etree._Element) -> Notification:
         issued_at=datetime.fromisoformat(_text(element, "IssuedAt")),
         recipient=_text(element, "Recipient"),  # type: ignore[arg-type]  # enumerated by the XSD
         concerns=Concerns(
+            case_id=_text(concerns, "CaseId"),
             message_id=_text(concerns, "MessageId"),
             document_type=_text(concerns, "DocumentType"),
             declaration_number=_text(concerns, "DeclarationNumber"),
@@ -360,3 +367,74 @@ def _read_details(element: etree._Element) -> Details | None:
 
 def _text(parent: etree._Element, local: str) -> str:
     return parent.findtext(_q(local)) or ""
+
+
+# -- the tolerant reader: the intake's ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableNotification:
+    """A notification of a page that cannot be read: its raw element (as served), why (``unknown_type``: a type
+    the catalogue lacks; ``invalid``: it breaks ``notifications.xsd`` or carries another type's details) and what
+    the id says, if it could be found."""
+
+    raw: bytes
+    reason: Literal["unknown_type", "invalid"]
+    detail: str
+    notification_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TolerantPage:
+    """A page whose envelope (After, Next, More) is valid, each notification read on its own: one unreadable
+    notification does not hide the others, nor stop the cursor. ``items``: each notification's raw element (as
+    served: what the intake archives) and what was read of it."""
+
+    after: str
+    next: str
+    more: bool
+    items: tuple[tuple[bytes, Notification | UnreadableNotification], ...] = ()
+
+
+def read_feed_tolerant(data: bytes) -> TolerantPage | FeedGone:
+    """Like ``read_feed``, but each notification is checked against the XSD alone; ``UnsafeXmlError`` only when the
+    answer is not well-formed or its envelope (or the ``FeedGone``) breaks ``notifications.xsd``."""
+    root = parse_xml(data)
+    if root.tag != _q("NotificationFeed"):
+        answer = read_feed(data)  # a FeedGone, or something else: refused whole
+        assert isinstance(answer, FeedGone)
+        return answer
+    elements = list(root.iterfind(_q("Notification")))
+    envelope = etree.Element(root.tag, nsmap={"ntf": NOTIFICATIONS})
+    for local in ("After", "Next", "More"):
+        _add(envelope, local, _text(root, local))
+    if problems := violations("notifications", envelope):
+        raise UnsafeXmlError(f"feed does not follow notifications.xsd: {problems[0].message} at {problems[0].path}")
+    return TolerantPage(
+        after=_text(root, "After"),
+        next=_text(root, "Next"),
+        more=_text(root, "More") in ("true", "1"),
+        items=tuple(_read_one(envelope, element) for element in elements),
+    )
+
+
+def _read_one(envelope: etree._Element, element: etree._Element) -> tuple[bytes, Notification | UnreadableNotification]:
+    """One notification, validated in a page of its own (the XSD types notifications only inside a feed)."""
+    raw = etree.tostring(element, with_tail=False)
+    return raw, _read_raw(envelope, element, raw)
+
+
+def _read_raw(envelope: etree._Element, element: etree._Element, raw: bytes) -> Notification | UnreadableNotification:
+    identifier = element.findtext(_q("NotificationId"))
+    kind = element.findtext(_q("Type"))
+    if kind not in BY_CODE:
+        detail = f"notification type {kind!r} is not in the catalogue"
+        return UnreadableNotification(raw, "unknown_type", detail, identifier)
+    alone = etree.fromstring(etree.tostring(envelope))
+    alone.append(etree.fromstring(raw))
+    if problems := violations("notifications", alone):
+        return UnreadableNotification(raw, "invalid", f"{problems[0].message} at {problems[0].path}", identifier)
+    try:
+        return _read_notification(alone[3])
+    except (UnsafeXmlError, ValueError) as exc:
+        return UnreadableNotification(raw, "invalid", str(exc), identifier)

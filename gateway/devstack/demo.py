@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from lxml import etree
 
 from gateway import documents
+from gateway.devstack.notices import NotificationWatcher
 from gateway.documents import decode
 from gateway.errors import ContractError
 from gateway.kafka import records
@@ -196,7 +197,34 @@ async def _publish_and_collect(
 
 
 async def play(settings: Settings, cases: Sequence[Example], out: Callable[[str], None] = print) -> bool:
-    """Run the demo; True when every case reached its expected outcome."""
+    """Run the demo; True when every case reached its expected outcome and, with the intake on, every accepted
+    warehouse entry its exit authorised (customs' notifications, printed as they arrive)."""
+    watcher = NotificationWatcher(settings) if settings.intake.enabled else None
+    if watcher is not None:
+        await watcher.start()  # from the topic's end now: only this demo's notifications follow
+    try:
+        passed = await _play(settings, cases, out)
+        return await _notified(watcher, passed, out) if watcher is not None else passed is not None
+    finally:
+        if watcher is not None:
+            await watcher.stop()
+
+
+async def _notified(watcher: NotificationWatcher, entries: list[str] | None, out: Callable[[str], None]) -> bool:
+    if entries is None:
+        return False
+    out(f"\nCustoms' notifications, until the {len(entries)} accepted warehouse entries have their exit authorised:")
+    missing = await watcher.until_exits(entries, out)
+    if missing:
+        out(f"FAILED — no exit-authorized notification in time for warehouse entries {', '.join(sorted(missing))}")
+        return False
+    out(f"Every one of the {len(entries)} accepted warehouse entries reached exit-authorized.")
+    return True
+
+
+async def _play(settings: Settings, cases: Sequence[Example], out: Callable[[str], None]) -> list[str] | None:
+    """The cases and their outcomes; the official numbers of the warehouse entries accepted when every case
+    reached its expected outcome, ``None`` otherwise."""
     payloads: dict[Example, bytes] = {}
     results = await exchange(settings, cases, payloads=payloads)
     passed = 0
@@ -212,7 +240,16 @@ async def play(settings: Settings, cases: Sequence[Example], out: Callable[[str]
         )
         passed += problem is None
     out(f"\n{passed} of {len(results)} demo cases reached their expected outcome.")
-    return passed == len(results)
+    if passed != len(results):
+        return None
+    return [
+        str(data["official_number"])
+        for received in results.values()
+        if received is not None
+        and received.outcome == "accepted"
+        and isinstance(data := received.body().get("data"), dict)
+        and data.get("document") == "warehouse-entry"
+    ]
 
 
 def _show_document(case: Example, payload: bytes | None, out: Callable[[str], None]) -> None:

@@ -42,7 +42,8 @@ def dev_settings(
     base: Settings, bootstrap: str, mock_url: str, agencies: Mapping[str, AgencySettings] | None = None
 ) -> Settings:
     """``base`` pointed at the embedded broker and mock, with consumer timings that make Tansu's joins quick (and
-    ``agencies`` instead of its own, when given)."""
+    ``agencies`` instead of its own, when given). The intake of customs' notifications is on, polling often: the
+    mock's dev pace takes seconds."""
     kafka = base.kafka.model_copy(
         update={
             "bootstrap_servers": bootstrap,
@@ -52,7 +53,8 @@ def dev_settings(
         }
     )
     ecuapass = base.ecuapass.model_copy(update={"url": mock_url})
-    update: dict[str, object] = {"kafka": kafka, "ecuapass": ecuapass}
+    intake = base.intake.model_copy(update={"enabled": True, "interval_s": min(base.intake.interval_s, 0.5)})
+    update: dict[str, object] = {"kafka": kafka, "ecuapass": ecuapass, "intake": intake}
     if agencies is not None:
         update["agencies"] = dict(agencies)
     return base.model_copy(update=update)

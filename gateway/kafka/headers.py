@@ -14,6 +14,12 @@ Dead letters: every header of the original record, byte for byte and in order, t
 ``content-type`` is the original's, or ``application/octet-stream`` when the original had none. Quarantined
 letters: the dead letter's headers and ``dlq.quarantined.from``.
 
+The intake (``gateway/intake/records.py``): a notification's raw XML on the archive topic, with
+``ecuapass.archive.item``, ``ecuapass.notification.id``, ``ecuapass.feed`` and ``ecuapass.feed.cursor`` (the cursor
+its page was read after); its CloudEvent on the notifications topic (``content-type``, the id and feed headers); an
+unreadable one on the intake's dead-letter topic, raw, with the feed headers, ``dlq.reason`` and ``dlq.detail``;
+the cursors on the control topic (JSON, keyed by feed).
+
 Times in headers are RFC 3339 in UTC with milliseconds and ``Z`` (``2026-12-04T03:28:03.120Z``).
 """
 
@@ -71,6 +77,19 @@ DLQ_HEADERS: dict[str, str] = {
     DLQ_LAST_FAILURE: "When the record was dead-lettered (RFC 3339, UTC, milliseconds).",
 }
 DLQ_OPTIONAL = frozenset({DLQ_ORIGINAL_KEY, DLQ_ORIGINAL_LAST_OFFSET})
+
+
+# The intake's headers.
+XML = "application/xml"
+ARCHIVE_ITEM = "ecuapass.archive.item"  # what the archived record is: "notification"
+NOTIFICATION_ID = "ecuapass.notification.id"  # customs' id of the notification (NTF-…), when it could be read
+FEED = "ecuapass.feed"  # the feed it was read from: "default" or an agency's RUC
+FEED_CURSOR = "ecuapass.feed.cursor"  # the cursor the page holding it was asked after
+INTAKE_REASONS: dict[str, str] = {
+    "unknown_type": "a notification type the catalogue lacks",
+    "invalid": "breaks notifications.xsd, or carries another type's details",
+    "unpublishable": "the broker refused its archive record or CloudEvent for good",
+}
 
 
 def timestamp(moment: datetime) -> str:

@@ -1,8 +1,10 @@
 """The running gateway: the lifecycle of the Kafka entrypoint, whose parts the composition root wires.
 
     start: customs probed -> Kafka connected, producer started -> the subscriber consumes -> housekeeping, ops
+           -> the intake of customs notifications, when enabled (``gateway.intake``: its own clients)
     every commit interval (housekeeping): commit what finished, measure lag and stalls
-    stop:  take nothing more, let in-flight events finish (``drain_timeout_s``), commit what finished, disconnect
+    stop:  the intake stops (pages in hand finished, cursors saved) -> take nothing more, let in-flight events
+           finish (``drain_timeout_s``), commit what finished, disconnect
 
 Delivery is at-least-once and the gateway owns its commits. The parts, each its own module of ``gateway.kafka``:
 ``wiring`` (the FastStream broker and subscriber), ``connection`` (reaching Kafka), ``handler`` (running the events
@@ -18,7 +20,7 @@ import contextlib
 import gc
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from faststream.kafka import KafkaBroker
 
@@ -34,6 +36,9 @@ from gateway.runtime.circuit import CircuitBreaker, State
 from gateway.runtime.metrics import GatewayMetrics
 from gateway.runtime.ops import OpsServer
 from gateway.settings import Settings
+
+if TYPE_CHECKING:
+    from gateway.intake.service import Intake
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +57,10 @@ class Gateway:
         handler: EventHandler,
         health: GatewayHealth,
         breaker: CircuitBreaker | None = None,
+        intake: Intake | None = None,
     ) -> None:
         self.settings = settings
+        self.intake = intake
         self._endpoint = endpoint
         self._wiring = wiring
         self._connection = connection
@@ -101,6 +108,12 @@ class Gateway:
             self.ops = OpsServer(self.health, self.settings.ops.host, self.settings.ops.port)
             await self.ops.start()
             log.info("metrics and health on %s (/metrics, /healthz, /readyz)", self.ops.url)
+        if self.intake is not None:
+            try:
+                await self.intake.start()
+            except BaseException:
+                await self.stop()  # what started above, the filing's consumer first of all
+                raise
         # What start-up loaded (modules, compiled XSDs, clients) lives as long as the process: out of the cyclic
         # collector's sight, a full collection walks only what events allocate (24 ms -> none in 6,000 events).
         gc.freeze()
@@ -119,7 +132,10 @@ class Gateway:
         )
 
     async def stop(self) -> None:
-        """Stop taking events, let in-flight ones finish (bounded), commit what finished, disconnect."""
+        """Stop the intake, stop taking events, let in-flight ones finish (bounded), commit what finished,
+        disconnect."""
+        if self.intake is not None:
+            await self.intake.stop()
         self.handler.accepting = False
         self.consumption.pause("shutdown")
         timeout = self.settings.processing.drain_timeout_s

@@ -9,14 +9,26 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from gateway.kafka.security import client_security, kafka_errors
-from gateway.settings import Settings
+from gateway.settings import Settings, feed_names
 
 log = logging.getLogger(__name__)
 
 
 def topic_names(settings: Settings) -> list[str]:
+    """The topics the gateway uses: the filing's, and the intake's when it is enabled."""
     t = settings.topics
-    return [t.input, t.acks, t.rejections, t.dlq, t.quarantine]
+    names = [t.input, t.acks, t.rejections, t.dlq, t.quarantine]
+    if settings.intake.enabled:
+        names += [t.archive, t.notifications, t.intake_dlq, t.intake_feeds]
+    return names
+
+
+def partitions_of(settings: Settings, name: str) -> int:
+    """How many partitions the gateway gives a topic it creates: the control topic one per feed (an instance
+    owns the feeds whose partitions its group assigns it), every other ``topics.partitions``."""
+    if settings.intake.enabled and name == settings.topics.intake_feeds:
+        return len(feed_names(settings))
+    return settings.topics.partitions
 
 
 async def ensure_topics(settings: Settings) -> list[str]:
@@ -35,7 +47,10 @@ async def ensure_topics(settings: Settings) -> list[str]:
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # another replica won the race
                 await admin.create_topics(
-                    [NewTopic(name, settings.topics.partitions, settings.topics.replication_factor) for name in missing]
+                    [
+                        NewTopic(name, partitions_of(settings, name), settings.topics.replication_factor)
+                        for name in missing
+                    ]
                 )
             log.info("created topics %s", ", ".join(missing))
         return missing

@@ -24,8 +24,15 @@ State = Literal["closed", "open", "half_open"]
 
 class CircuitBreaker:
     def __init__(
-        self, failure_threshold: int = 10, open_s: float = 5.0, *, clock: Callable[[], float] = time.monotonic
+        self,
+        failure_threshold: int = 10,
+        open_s: float = 5.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        name: str = "customs endpoint",
     ) -> None:
+        """``name``: what the circuit guards, in its log lines (the filing endpoint, or a notification feed)."""
+        self.name = name
         self.failure_threshold = failure_threshold
         self.open_s = open_s
         self._clock = clock
@@ -80,7 +87,7 @@ class CircuitBreaker:
     def _set(self, state: State) -> None:
         if state == self._state:
             return
-        log.warning("customs endpoint circuit %s -> %s", self._state, state)
+        log.warning("%s circuit %s -> %s", self.name, self._state, state)
         self._state = state
         self._changed.set()
         for listener in self._listeners:

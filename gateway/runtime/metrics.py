@@ -25,6 +25,7 @@ class GatewayMetrics:
         self._declare_filings(self.registry)
         self._declare_consumption(self.registry)
         self._declare_health(self.registry)
+        self._declare_intake(self.registry)
         self.set_circuit("closed")
 
     def _declare_outcomes(self, r: CollectorRegistry) -> None:
@@ -111,6 +112,28 @@ class GatewayMetrics:
             f"{PREFIX}_signing_certificate_expiry_timestamp_seconds",
             "When each agency's signing certificate expires (Unix time), by agency name (or masked RUC).",
             ["agency"],
+            registry=r,
+        )
+
+    def _declare_intake(self, r: CollectorRegistry) -> None:
+        """The intake of customs notifications: what it published, what went wrong per feed, how fresh it is."""
+        self.notifications = Counter(
+            f"{PREFIX}_notifications_published_total",
+            "Customs notifications published on the notifications topic, by notification type.",
+            ["type"],
+            registry=r,
+        )
+        self.intake_errors = Counter(
+            f"{PREFIX}_intake_errors_total",
+            "Intake failures per feed: failed feed requests (by error class), notifications dead-lettered (by "
+            "reason), cursors past the retention (FeedGone).",
+            ["feed", "reason"],
+            registry=r,
+        )
+        self.newest_notification = Gauge(
+            f"{PREFIX}_intake_newest_notification_timestamp_seconds",
+            "Customs' time of the newest notification published, per feed (Unix time): its age is now minus it.",
+            ["feed"],
             registry=r,
         )
 

@@ -31,6 +31,9 @@ def test_demo_walks_every_case_and_exits_0() -> None:
     assert "R51-AUT-003 at data.planned_return_date" in done.stdout
     assert "GW-STRING_PATTERN_MISMATCH at data.items[0].tariff_code" in done.stdout
     assert "dead letter: not_json" in done.stdout
+    # The intake: customs' notifications of the accepted warehouse entries, read from the notifications topic.
+    assert re.search(r"notification NTF-\d{12} exit-authorized to EXPORTER about case CASE-", done.stdout)
+    assert re.search(r"Every one of the \d+ accepted warehouse entries reached exit-authorized\.", done.stdout)
 
 
 async def test_serve_runs_until_sigterm(example_by_name: dict[str, Example]) -> None:

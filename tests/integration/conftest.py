@@ -57,6 +57,10 @@ def make_settings(bootstrap: str, endpoint_url: str, **sections: object) -> Sett
             rejections=f"rej-{suffix}",
             dlq=f"dlq-{suffix}",
             quarantine=f"quarantine-{suffix}",
+            notifications=f"ntf-{suffix}",
+            archive=f"archive-{suffix}",
+            intake_dlq=f"intake-dlq-{suffix}",
+            intake_feeds=f"feeds-{suffix}",
             partitions=3,
         ),
         "ecuapass": EcuapassSettings(url=endpoint_url, read_timeout_s=5.0),  # type: ignore[arg-type]

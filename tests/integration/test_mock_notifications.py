@@ -80,6 +80,7 @@ class ManualClock:
 
 @dataclass(frozen=True)
 class Case:
+    case_id: str
     dae_message_id: str
     entry_message_id: str
     dae_number: str
@@ -97,7 +98,8 @@ class Mock:
         self._examples = examples
 
     def file(self, name: str, reference: str, numbers: dict[str, str], token: str | None = None, **data: Any) -> Any:
-        """File one example as a new document (its own event id and reference); its reply, accepted."""
+        """File one example as a new document (its own event id and reference); its reply, accepted. ``subject``
+        (in ``data``): the case id of the event, the document's ``cmn:CaseId``."""
         reply = read_reply(self.post(name, reference, numbers, token, **data).content)
         assert reply.status == "ACCEPTED", reply
         return reply
@@ -109,6 +111,8 @@ class Mock:
         headers = _headers(token, HEADERS) | ({"Prefer": data.pop("prefer")} if "prefer" in data else {})
         event = json.loads(self._examples[name].payload(numbers))
         event["id"] = f"notifications-test-{next(_numbers)}"
+        if "subject" in data:
+            event["subject"] = data.pop("subject")
         event["data"]["local_reference"] = reference
         event["data"].update(data)
         body = documents.build(decode(json.dumps(event).encode())).to_bytes()
@@ -127,6 +131,7 @@ class Mock:
             f"DAE-N-{n}{dae_suffix}",
             {"authorization-request/accepted/minimal": authorization.acceptance.official_number},
             token,
+            subject=f"CASE-N-{n}",
         )
         assert dae.acceptance is not None
         entry = self.file(
@@ -135,9 +140,11 @@ class Mock:
             {"export-declaration/accepted/minimal": dae.acceptance.official_number},
             token if entry_token is None else entry_token,
             entry_time=(self.clock.now - timedelta(hours=1)).isoformat(),
+            subject=f"CASE-N-{n}",
         )
         assert entry.acceptance is not None and entry.acceptance.inspection_channel is not None
         return Case(
+            f"CASE-N-{n}",
             dae.message_id,
             entry.message_id,
             dae.acceptance.official_number,
@@ -237,6 +244,7 @@ def test_each_channel_ends_in_exit_authorized_step_by_step(mock: Mock, value: st
     assert [n.sequence for n in served] == sorted(n.sequence for n in served)
     for notification in served:
         warehouse = notification.recipient == "WAREHOUSE"
+        assert notification.concerns.case_id == case.case_id  # the filing header's cmn:CaseId, echoed
         assert notification.concerns.message_id == (case.entry_message_id if warehouse else case.dae_message_id)
         assert notification.concerns.document_type == ("warehouse-entry" if warehouse else "export-declaration")
         assert notification.concerns.declaration_number == case.dae_number

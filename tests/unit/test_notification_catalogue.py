@@ -47,7 +47,11 @@ from gateway.resources import contracts_dir, xsd_dir
 
 XS = {"xs": "http://www.w3.org/2001/XMLSchema"}
 CONCERNS = Concerns(
-    "5b1e7f02-8c43-4d19-a6e5-0f2d9c7b3a14", "export-declaration", "028-2026-51-00000001", "028-2026-IE51-00000001"
+    "CASE-2026-0001",
+    "5b1e7f02-8c43-4d19-a6e5-0f2d9c7b3a14",
+    "export-declaration",
+    "028-2026-51-00000001",
+    "028-2026-IE51-00000001",
 )
 AT = datetime(2026, 12, 5, 14, 0, tzinfo=UTC)
 
@@ -102,7 +106,7 @@ def test_every_kind_of_details_goes_there_and_back_in_customs_time() -> None:
         Notification("NTF-000000000009", 9, OBSERVATION_RAISED, AT, "EXPORTER", CONCERNS,
                      Observation("Justifique.", AT + timedelta(days=5)), remark="Primera observación"),
         Notification("NTF-000000000010", 10, EXIT_AUTHORIZED, AT, "EXPORTER", Concerns(
-            CONCERNS.message_id, "export-declaration", "028-2026-51-00000001")),
+            "CASE-2026-0001", CONCERNS.message_id, "export-declaration", "028-2026-51-00000001")),
         after="6",
         more=True,
     )  # fmt: skip

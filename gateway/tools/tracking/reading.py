@@ -11,7 +11,8 @@ never the input topic and never customs) and turns each record into an ``entries
   the demo's group-less ``OutcomeReader`` and yields each outcome as it arrives, until cancelled. On Tansu, which
   reports a partition's end one record batch early, following "from now on" may first show the last outcomes
   already there.
-- ``tail(settings, printer, until=…)`` prints what ``follow`` yields until a stop signal or a closed stdout.
+- ``tail(settings, printer, until=…)`` prints what ``follow`` yields, and customs' notifications as they arrive
+  (``notices.follow_notices``), until a stop signal or a closed stdout.
 - Both read records through the one decoder of outcome records (``gateway.kafka.records.received``).
   Acknowledgments and rejections are deduplicated by their outcome ``id`` (a redelivered event gets the same one),
   dead letters are all kept.
@@ -33,6 +34,7 @@ from gateway.kafka.records import OUTCOMES
 from gateway.kafka.security import kafka_errors
 from gateway.settings import Settings
 from gateway.tools.tracking.entries import Entry, entry_from_record
+from gateway.tools.tracking.notices import follow_notices
 
 if TYPE_CHECKING:
     from gateway.tools.tracking.rendering import Printer
@@ -88,13 +90,22 @@ async def tail(
     topics = ", ".join(_topics(settings))
     where = "from their beginning" if from_beginning else "from now on"
 
-    async def pump() -> None:
+    async def outcomes() -> None:
         entries = follow(
             settings, from_beginning=from_beginning, on_ready=lambda: say(f"following {topics} {where}; Ctrl-C stops")
         )
         async with contextlib.aclosing(entries):
             async for entry in entries:
                 printer.show(entry)
+
+    async def notifications() -> None:  # customs' notifications too, when the intake has a topic for them
+        notices = follow_notices(settings, from_beginning=from_beginning)
+        async with contextlib.aclosing(notices):
+            async for notice in notices:
+                printer.show(notice)
+
+    async def pump() -> None:
+        await asyncio.gather(outcomes(), notifications())
 
     pumping = asyncio.create_task(pump(), name="tail")
     stopping = asyncio.ensure_future(until)

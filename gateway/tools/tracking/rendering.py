@@ -19,6 +19,7 @@ from rich.text import Text
 from gateway.kafka.records import OUTCOMES, OutcomeName
 from gateway.tools.tracking.entries import Entry, Problem
 from gateway.tools.tracking.masking import masked
+from gateway.tools.tracking.notices import Notice, masked_notice, readable_notice
 
 _STYLE: dict[OutcomeName, str] = {"accepted": "green", "rejected": "red", "dead-letter": "magenta"}
 _LABEL: dict[OutcomeName, str] = {"accepted": "ACCEPTED", "rejected": "REJECTED", "dead-letter": "DEAD LETTER"}
@@ -121,14 +122,20 @@ class Printer:
         self._console = Console(file=self._stream, highlight=False, soft_wrap=True)
         self._shown = 0
 
-    def show(self, entry: Entry) -> None:
+    def show(self, entry: Entry | Notice) -> None:
+        """One outcome, or one customs notification (``case``), as a block or a JSON line."""
         try:
             if self._json:
-                self._stream.write(to_json_line(entry) + "\n")
+                line = (
+                    to_json_line(entry)
+                    if isinstance(entry, Entry)
+                    else json.dumps(masked_notice(entry).to_json(), ensure_ascii=False)
+                )
+                self._stream.write(line + "\n")
             else:
                 if self._shown:
                     self._console.print()
-                self._console.print(readable(entry))
+                self._console.print(readable(entry) if isinstance(entry, Entry) else readable_notice(entry))
             self._stream.flush()
         except BrokenPipeError:
             # The reader went away (``| head``): point stdout at /dev/null so that exiting does not fail too.
@@ -137,16 +144,20 @@ class Printer:
             raise
         self._shown += 1
 
-    def case(self, case_id: str, entries: Sequence[Entry]) -> None:
-        """A case's timeline: a heading and a block per entry, or only the JSON lines."""
+    def case(self, case_id: str, entries: Sequence[Entry], notices: Sequence[Notice] = ()) -> None:
+        """A case's timeline: a heading and a block per outcome and per customs notification, in time order, or
+        only the JSON lines (a notification's has ``"kind": "notification"``)."""
         if not self._json:
             counts = ", ".join(f"{n} {outcome}" for outcome in OUTCOMES if (n := _count(entries, outcome)))
             heading = Text(f"Case {case_id}", style="bold")
             heading.append(f": {len(entries)} outcome{'s' if len(entries) != 1 else ''} ({counts})")
+            if notices:
+                heading.append(f", {len(notices)} customs notification{'s' if len(notices) != 1 else ''}")
             self._console.print(heading)
             self._console.print()
-        for entry in entries:
-            self.show(entry)
+        timeline: list[Entry | Notice] = [*entries, *notices]
+        for item in sorted(timeline, key=lambda item: item.time):
+            self.show(item)
 
 
 def _count(entries: Iterable[Entry], outcome: OutcomeName) -> int:
