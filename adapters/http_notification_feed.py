@@ -35,7 +35,7 @@ from adapters.http_errors import (
     failure_of,
     tls_refusal,
 )
-from gateway.contract.notifications import FeedGone, TolerantPage, read_feed_tolerant
+from gateway.contract.feed import FeedGone, TolerantPage, read_feed_tolerant
 from gateway.errors import FeedError, PermanentFeedError, TransientFeedError, UnsafeXmlError
 from gateway.runtime.circuit import CircuitBreaker
 from gateway.settings import EcuapassSettings, IntakeSettings, endpoint_fields

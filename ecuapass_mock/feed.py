@@ -32,7 +32,7 @@ from ecuapass_mock.api import XML, faulted
 from ecuapass_mock.faults import FaultInjector
 from ecuapass_mock.metrics import MockMetrics
 from ecuapass_mock.outbox import Outbox
-from gateway.contract.notifications import FeedGone, feed_element, gone_element
+from gateway.contract.feed import FeedGone, feed_element, gone_element
 from gateway.contract.schemas import violations
 
 _NUMBER = re.compile(r"[0-9]{1,18}")  # what fits SQLite's integers

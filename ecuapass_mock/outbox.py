@@ -19,20 +19,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ecuapass_mock.store import Accepted, FilingStore, Planned, Published
+from gateway.contract.feed import FeedGone, FeedPage, feed_element
 from gateway.contract.notifications import (
     BY_CODE,
     ECUADOR,
     Concerns,
     Details,
-    FeedGone,
-    FeedPage,
     InspectionAppointment,
     InspectionResult,
     Notification,
     NotificationType,
     Observation,
     Recipient,
-    feed_element,
 )
 from gateway.contract.schemas import violations
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from gateway.contract.notifications import FeedGone, TolerantPage
+from gateway.contract.feed import FeedGone, TolerantPage
 from gateway.contract.replies import Acceptance, CustomsReply, Reception, RejectionNotice, ReplyError, Stage, Status
 
 __all__ = [

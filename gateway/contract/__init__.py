@@ -5,7 +5,8 @@
     parsing.py        the one hardened XML parser (no DTD, no entities, no network, bounded size)
     schemas.py        the XSDs, compiled once (``compile_all`` at start-up); validation with reason, path and line
     replies.py        what customs answers (``CustomsReply`` and its parts) and its XML (``reply.xsd``)
-    notifications.py  what customs tells on its own initiative: the catalogue of types, the feed and its XML
+    notifications.py  what customs tells on its own initiative: the catalogue of types, a notification
+    feed.py           the feed that carries them and its XML (``notifications.xsd``), both ways
     certificates.py   which RUCs a signing certificate names
     customs_codes.py  the catalogue of customs' error codes
     codelists.py      the procedure's code lists (districts, ports, units, …)

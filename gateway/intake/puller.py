@@ -29,7 +29,8 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from gateway.contract.notifications import FeedGone, Notification, TolerantPage, UnreadableNotification
+from gateway.contract.feed import FeedGone, TolerantPage, UnreadableNotification
+from gateway.contract.notifications import Notification
 from gateway.errors import FeedError
 from gateway.intake import records
 from gateway.intake.records import Checkpoint
@@ -127,6 +128,8 @@ class FeedPuller:
                 more = await self._handle(answer)
             finally:
                 self._in_hand = False
+            if self._metrics:  # read, published and saved: the feed is alive (EcuapassGatewayIntakeStopped)
+                self._metrics.intake_read.labels(name).set_to_current_time()
             if not more:
                 await self._pause()
 

@@ -22,13 +22,8 @@ from typing import Any, Literal
 from aiokafka import ConsumerRecord
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.contract.notifications import (
-    InspectionAppointment,
-    InspectionResult,
-    Notification,
-    Observation,
-    UnreadableNotification,
-)
+from gateway.contract.feed import UnreadableNotification
+from gateway.contract.notifications import InspectionAppointment, InspectionResult, Notification, Observation
 from gateway.events.envelope import CloudEvent
 from gateway.kafka import headers as h
 from gateway.kafka.records import OutboundRecord, aware_time
@@ -210,7 +205,7 @@ class Notice:
 
     def to_json(self) -> dict[str, Any]:
         shown = {spec.name: getattr(self, spec.name) for spec in fields(self)}
-        return {"kind": "notification", **shown, "time": self.time.isoformat()}
+        return {"notification": self.notification_type or "unknown", **shown, "time": self.time.isoformat()}
 
 
 def notice_from_record(record: ConsumerRecord) -> Notice | None:

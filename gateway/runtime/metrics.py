@@ -130,6 +130,13 @@ class GatewayMetrics:
             ["feed", "reason"],
             registry=r,
         )
+        self.intake_read = Gauge(
+            f"{PREFIX}_intake_last_read_timestamp_seconds",
+            "When this instance last read a page of the feed and saved its cursor (Unix time), per feed it owns; "
+            "the freshest over every instance is when the feed was last read at all.",
+            ["feed"],
+            registry=r,
+        )
         self.newest_notification = Gauge(
             f"{PREFIX}_intake_newest_notification_timestamp_seconds",
             "Customs' time of the newest notification published, per feed (Unix time): its age is now minus it.",

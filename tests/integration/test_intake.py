@@ -30,7 +30,8 @@ from adapters.http_notification_feed import HttpNotificationFeed
 from ecuapass_mock.faults import FaultInjector, FaultSettings
 from ecuapass_mock.server import MockServer
 from gateway.bootstrap import build_gateway, intake
-from gateway.contract.notifications import EXIT_AUTHORIZED, Concerns, FeedPage, Notification, write_feed
+from gateway.contract.feed import FeedPage, write_feed
+from gateway.contract.notifications import EXIT_AUTHORIZED, Concerns, Notification
 from gateway.devstack.broker import TansuBroker
 from gateway.intake import records
 from gateway.intake.service import Intake

@@ -27,16 +27,8 @@ from ecuapass_mock.lifecycle import LifecycleSettings
 from ecuapass_mock.scenarios import scenario
 from ecuapass_mock.server import MockServer
 from gateway import documents
-from gateway.contract.notifications import (
-    ECUADOR,
-    FeedGone,
-    FeedPage,
-    InspectionAppointment,
-    InspectionResult,
-    Notification,
-    Observation,
-    read_feed,
-)
+from gateway.contract.feed import FeedGone, FeedPage, read_feed
+from gateway.contract.notifications import ECUADOR, InspectionAppointment, InspectionResult, Notification, Observation
 from gateway.contract.replies import read_reply
 from gateway.contract.schemas import schema
 from gateway.documents import decode

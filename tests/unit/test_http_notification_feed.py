@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from adapters.http_notification_feed import HttpNotificationFeed
-from gateway.contract.notifications import FeedGone, FeedPage, TolerantPage, write_feed, write_gone
+from gateway.contract.feed import FeedGone, FeedPage, TolerantPage, write_feed, write_gone
 from gateway.errors import PermanentFeedError
 from gateway.settings import EcuapassSettings, IntakeSettings, RetrySettings
 

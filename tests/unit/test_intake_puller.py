@@ -12,15 +12,8 @@ from typing import Any
 
 import pytest
 
-from gateway.contract.notifications import (
-    EXIT_AUTHORIZED,
-    REVIEW_STARTED,
-    Concerns,
-    FeedGone,
-    Notification,
-    TolerantPage,
-    UnreadableNotification,
-)
+from gateway.contract.feed import FeedGone, TolerantPage, UnreadableNotification
+from gateway.contract.notifications import EXIT_AUTHORIZED, REVIEW_STARTED, Concerns, Notification
 from gateway.errors import TransientFeedError
 from gateway.intake import records
 from gateway.intake.puller import FeedPuller

@@ -10,20 +10,22 @@ from datetime import UTC, datetime, timedelta
 
 from lxml import etree
 
-from gateway.contract.namespaces import NOTIFICATIONS
-from gateway.contract.notifications import (
-    EXIT_AUTHORIZED,
-    INSPECTION_SCHEDULED,
-    Concerns,
+from gateway.contract.feed import (
     FeedGone,
     FeedPage,
-    InspectionAppointment,
-    Notification,
     TolerantPage,
     UnreadableNotification,
     read_feed_tolerant,
     write_feed,
     write_gone,
+)
+from gateway.contract.namespaces import NOTIFICATIONS
+from gateway.contract.notifications import (
+    EXIT_AUTHORIZED,
+    INSPECTION_SCHEDULED,
+    Concerns,
+    InspectionAppointment,
+    Notification,
 )
 from gateway.intake import records
 from gateway.intake.records import Checkpoint

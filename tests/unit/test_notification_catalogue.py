@@ -19,6 +19,7 @@ import pytest
 from lxml import etree
 
 from gateway import resources
+from gateway.contract.feed import FeedGone, FeedPage, read_feed, write_feed, write_gone
 from gateway.contract.namespaces import NOTIFICATIONS, PREFIXES
 from gateway.contract.notifications import (
     BY_CODE,
@@ -31,15 +32,10 @@ from gateway.contract.notifications import (
     SOURCES,
     STATUS_GROUPS,
     Concerns,
-    FeedGone,
-    FeedPage,
     InspectionAppointment,
     InspectionResult,
     Notification,
     Observation,
-    read_feed,
-    write_feed,
-    write_gone,
 )
 from gateway.contract.schemas import INITIATED_FILES, compile_all, schema
 from gateway.errors import ConfigurationError, UnsafeXmlError

@@ -228,6 +228,7 @@ def test_alert_rules_are_complete() -> None:
         "EcuapassGatewayDeadLettersGrowing",
         "EcuapassGatewayLatencySLOBurnFast",
         "EcuapassGatewayLatencySLOBurnSlow",
+        "EcuapassGatewayIntakeStopped",
     }
     for rule in rules:
         assert re.fullmatch(r"\d+[smh]", rule["for"]), rule["alert"]

@@ -51,8 +51,8 @@ def test_the_case_timeline_shows_notifications_among_outcomes_in_time_order() ->
         shown = stream.getvalue()
         if json_lines:
             first, second = (json.loads(line) for line in shown.splitlines())
-            assert first["outcome"] == "accepted" and "kind" not in first
-            assert second["kind"] == "notification" and second["notification_type"] == "exit-authorized"
+            assert first["outcome"] == "accepted" and "notification" not in first
+            assert second["notification"] == "exit-authorized" and "outcome" not in second
             assert second["feed"] == "**********001"
         else:
             assert "1 customs notification" in shown

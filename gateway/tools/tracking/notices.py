@@ -2,7 +2,8 @@
 ``case`` timeline shows them among the outcomes, and ``tail`` as they arrive.
 
 - ``Notice`` (``gateway/intake/records.py``, the one decoder of notification records) is one notification as
-  ``case`` prints it; its JSON line has ``"kind": "notification"`` first, to tell itself apart from an outcome's.
+  ``case`` prints it; its JSON line starts with ``"notification"`` (its type), where an outcome's starts with
+  ``"outcome"``.
 - ``case_notices(settings, case_id)`` reads the notifications topic from its beginning up to where it ended (no
   topic: none), keeps the case's records (the Kafka key) and returns them deduplicated by CloudEvent ``id`` (a
   notification published again after a crash has the same one), in customs' time order.

@@ -146,7 +146,7 @@ class Printer:
 
     def case(self, case_id: str, entries: Sequence[Entry], notices: Sequence[Notice] = ()) -> None:
         """A case's timeline: a heading and a block per outcome and per customs notification, in time order, or
-        only the JSON lines (a notification's has ``"kind": "notification"``)."""
+        only the JSON lines (a notification's starts with ``"notification"``, an outcome's with ``"outcome"``)."""
         if not self._json:
             counts = ", ".join(f"{n} {outcome}" for outcome in OUTCOMES if (n := _count(entries, outcome)))
             heading = Text(f"Case {case_id}", style="bold")
