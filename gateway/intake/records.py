@@ -17,13 +17,19 @@ import json
 import uuid
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from aiokafka import ConsumerRecord
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gateway.contract.feed import UnreadableNotification
-from gateway.contract.notifications import InspectionAppointment, InspectionResult, Notification, Observation
+from gateway.contract.notifications import (
+    CATALOGUE,
+    InspectionAppointment,
+    InspectionResult,
+    Notification,
+    Observation,
+)
 from gateway.events.envelope import CloudEvent
 from gateway.kafka import headers as h
 from gateway.kafka.records import OutboundRecord, aware_time
@@ -62,10 +68,29 @@ class NotificationData(BaseModel):
 
 
 class NotificationEvent(CloudEvent):
+    """A customs notification as the intake publishes it: one schema for every type of the catalogue."""
+
+    #: The name of its JSON Schemas in ``contracts/schemas/`` (one for every type, where an event has one per type).
+    SCHEMA_NAME: ClassVar[str] = "ecuapass.customs.notification.v1"
+
+    type: str = Field(
+        description="ecuapass.customs.<code>.v1, <code> a type of the notification catalogue.",
+        json_schema_extra={"enum": [entry.cloudevent_type for entry in CATALOGUE]},
+    )
     dataschema: Literal["urn:ecuapass-gateway:schema:customs-notification:1"] = (
         "urn:ecuapass-gateway:schema:customs-notification:1"
     )
     data: NotificationData
+
+    @field_validator("type")
+    @classmethod
+    def _in_the_catalogue(cls, value: str) -> str:
+        if value not in _CLOUDEVENT_TYPES:
+            raise ValueError(f"{value!r} is not the CloudEvent type of a notification of the catalogue")
+        return value
+
+
+_CLOUDEVENT_TYPES = frozenset(entry.cloudevent_type for entry in CATALOGUE)
 
 
 def event(notification: Notification, *, source: str, feed: str) -> NotificationEvent:

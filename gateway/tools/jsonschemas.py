@@ -1,10 +1,12 @@
-"""JSON Schemas of the events and outcomes, generated from the models into ``contracts/schemas/``.
+"""JSON Schemas of the events, outcomes and customs notifications, generated from the models into
+``contracts/schemas/``.
 
-Two schemas per CloudEvents ``type``, both published contract for back-end developers:
+Two schemas per event class, both published contract for back-end developers, named by its CloudEvents ``type``
+(the customs notifications, one class for every type of the catalogue, by its ``SCHEMA_NAME``):
 
-    contracts/schemas/<type>.json        the whole event (structured mode: the Kafka value is the envelope),
-                                         ``$id`` ``urn:ecuapass-gateway:jsonschema:<type>``
-    contracts/schemas/data/<type>.json   ``data`` alone (binary mode: the Kafka value is the data),
+    contracts/schemas/<name>.json        the whole event (structured mode: the Kafka value is the envelope),
+                                         ``$id`` ``urn:ecuapass-gateway:jsonschema:<name>``
+    contracts/schemas/data/<name>.json   ``data`` alone (binary mode: the Kafka value is the data),
                                          ``$id`` the event's ``dataschema`` (``urn:ecuapass-gateway:schema:…``)
 
 The envelope's ``data`` is a ``$ref`` to the ``dataschema`` URN, and the envelope bundles that data schema in its
@@ -23,20 +25,27 @@ from pydantic import BaseModel
 
 from gateway.documents import CASE_EVENTS
 from gateway.events import CloudEvent
+from gateway.intake.records import NotificationEvent
 from gateway.outcomes import Acknowledgment, Rejection
 from gateway.resources import contracts_dir
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 ENVELOPE_PREFIX = "urn:ecuapass-gateway:jsonschema:"
 DATA_FOLDER = "data"
-#: Every event with published schemas: what agencies send, and what the gateway answers.
-EVENTS: tuple[type[CloudEvent], ...] = (*CASE_EVENTS, Acknowledgment, Rejection)
+#: Every event with published schemas: what agencies send, what the gateway answers, what customs notifies.
+EVENTS: tuple[type[CloudEvent], ...] = (*CASE_EVENTS, Acknowledgment, Rejection, NotificationEvent)
 _LOCAL_DEF = "#/$defs/"
 
 
 def pinned(cls: type[CloudEvent], attribute: str) -> str:
     """The value an event class pins an attribute to (``type``, ``dataschema``)."""
     return str(get_args(cls.model_fields[attribute].annotation)[0])
+
+
+def schema_name(cls: type[CloudEvent]) -> str:
+    """The name of ``cls``'s schema files: its one CloudEvents ``type``, or the ``SCHEMA_NAME`` of a class of many."""
+    name = getattr(cls, "SCHEMA_NAME", None)
+    return name if isinstance(name, str) else pinned(cls, "type")
 
 
 def data_schema(cls: type[CloudEvent]) -> dict[str, Any]:
@@ -60,7 +69,7 @@ def envelope_schema(cls: type[CloudEvent]) -> dict[str, Any]:
     definitions = schema.pop("$defs")
     kept = {name: definitions[name] for name in _reachable(schema, definitions)}
     kept[data_ref.removeprefix(_LOCAL_DEF)] = bundled
-    return {"$schema": DIALECT, "$id": f"{ENVELOPE_PREFIX}{pinned(cls, 'type')}", **schema, "$defs": kept}
+    return {"$schema": DIALECT, "$id": f"{ENVELOPE_PREFIX}{schema_name(cls)}", **schema, "$defs": kept}
 
 
 def _reachable(schema: Any, definitions: dict[str, Any]) -> set[str]:
@@ -86,7 +95,7 @@ def schemas() -> dict[str, dict[str, Any]]:
     """Path relative to ``contracts/schemas/`` -> JSON Schema: the envelope and the data of every event."""
     generated = {}
     for cls in EVENTS:
-        name = f"{pinned(cls, 'type')}.json"
+        name = f"{schema_name(cls)}.json"
         generated[name] = envelope_schema(cls)
         generated[f"{DATA_FOLDER}/{name}"] = data_schema(cls)
     return generated

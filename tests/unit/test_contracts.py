@@ -7,7 +7,7 @@ The data schemas (``contracts/schemas/data/``, what ``dataschema`` names) have t
 from __future__ import annotations
 
 import json
-from typing import Any, get_args
+from typing import Any
 
 import jsonschema
 import pytest
@@ -15,15 +15,13 @@ from referencing import Registry
 from referencing._core import Resolver  # not re-exported by the package; only a type here
 from referencing.jsonschema import DRAFT202012
 
-from gateway.documents import CASE_EVENTS
 from gateway.events import CloudEvent
-from gateway.outcomes import Acknowledgment, Rejection
 from gateway.resources import contracts_dir
 from gateway.tools import jsonschemas
 from gateway.tools.examples import Example
 from tests.conftest import example_params
 
-EVENTS: tuple[type[CloudEvent], ...] = (*CASE_EVENTS, Acknowledgment, Rejection)
+EVENTS: tuple[type[CloudEvent], ...] = jsonschemas.EVENTS
 
 
 def test_schemas_on_disk_match_the_models() -> None:
@@ -55,9 +53,8 @@ def test_schema_refuses_what_the_gateway_refuses(example_by_name: dict[str, Exam
 
 
 def _envelope(cls: type[CloudEvent]) -> dict[str, Any]:
-    (event_type,) = get_args(cls.model_fields["type"].annotation)
     schema: dict[str, Any] = json.loads(
-        (contracts_dir() / "schemas" / f"{event_type}.json").read_text(encoding="utf-8")
+        (contracts_dir() / "schemas" / f"{jsonschemas.schema_name(cls)}.json").read_text(encoding="utf-8")
     )
     return schema
 
@@ -90,7 +87,7 @@ def test_envelope_data_is_the_data_schema_its_dataschema_names(cls: type[CloudEv
     dataschema = envelope["properties"]["dataschema"]["const"]
     assert envelope["properties"]["data"] == {"$ref": dataschema}
     bundled = _resolver(envelope, envelope["$id"]).lookup(dataschema).contents
-    data_file = contracts_dir() / "schemas" / "data" / f"{envelope['properties']['type']['const']}.json"
+    data_file = contracts_dir() / "schemas" / "data" / f"{jsonschemas.schema_name(cls)}.json"
     assert bundled == json.loads(data_file.read_text(encoding="utf-8"))
 
 

@@ -16,15 +16,15 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from adapters.fake_customs_endpoint import FakeCustomsEndpoint
-from gateway.documents import CASE_EVENTS
 from gateway.events import CloudEvent
 from gateway.outcomes import Acknowledgment, Rejection
 from gateway.pipeline import InboundRecord, Pipeline
 from gateway.resources import contracts_dir
+from gateway.tools import jsonschemas
 from gateway.tools.examples import Example
 from tests.conftest import example_params
 
-EVENTS: tuple[type[CloudEvent], ...] = (*CASE_EVENTS, Acknowledgment, Rejection)
+EVENTS: tuple[type[CloudEvent], ...] = jsonschemas.EVENTS
 DATA_FOLDER = contracts_dir() / "schemas" / "data"
 
 
@@ -65,7 +65,7 @@ def problems(schema_id: str, instance: object) -> list[str]:
 def test_every_dataschema_is_the_id_of_exactly_one_shipped_schema(cls: type[CloudEvent]) -> None:
     dataschema = pinned(cls, "dataschema")
     holders = [path for path, schema in shipped().items() if schema.get("$id") == dataschema]
-    assert holders == [f"data/{pinned(cls, 'type')}.json"]
+    assert holders == [f"data/{jsonschemas.schema_name(cls)}.json"]
 
 
 @pytest.mark.parametrize("path", sorted(DATA_FOLDER.glob("*.json")), ids=lambda path: path.stem)
@@ -77,7 +77,8 @@ def test_data_schemas_are_draft_2020_12_schemas_of_an_object(path: Path) -> None
 
 
 def test_there_is_one_data_schema_per_event() -> None:
-    assert sorted(p.name for p in DATA_FOLDER.glob("*.json")) == sorted(f"{pinned(c, 'type')}.json" for c in EVENTS)
+    expected = sorted(f"{jsonschemas.schema_name(cls)}.json" for cls in EVENTS)
+    assert sorted(p.name for p in DATA_FOLDER.glob("*.json")) == expected
 
 
 @pytest.mark.parametrize("example", example_params("accepted", "rejected"))

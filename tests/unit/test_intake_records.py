@@ -8,7 +8,10 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import jsonschema
+import pytest
 from lxml import etree
+from pydantic import ValidationError
 
 from gateway.contract.feed import (
     FeedGone,
@@ -28,8 +31,9 @@ from gateway.contract.notifications import (
     Notification,
 )
 from gateway.intake import records
-from gateway.intake.records import Checkpoint
+from gateway.intake.records import Checkpoint, NotificationEvent, event
 from gateway.kafka import headers as h
+from gateway.resources import contracts_dir
 from gateway.settings import TopicSettings
 
 AT = datetime(2026, 12, 5, 14, 0, tzinfo=UTC)
@@ -148,3 +152,16 @@ def test_an_invalid_notification_is_unreadable_and_a_gone_cursor_is_read_as_befo
     assert isinstance(read.items[0][1], UnreadableNotification) and read.items[0][1].reason == "invalid"
     gone = FeedGone("3", "12", "Ya no se conservan.")
     assert read_feed_tolerant(write_gone(gone)) == gone
+
+
+def test_the_published_json_schema_accepts_what_the_intake_publishes_and_only_catalogue_types() -> None:
+    """Checked with the jsonschema package, not the model that generated the schema."""
+    schema = json.loads((contracts_dir() / "schemas" / "ecuapass.customs.notification.v1.json").read_text("utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    for notification in (SCHEDULED, EXIT):
+        published = json.loads(event(notification, source="urn:ecuapass-gateway", feed="default").model_dump_json())
+        assert list(validator.iter_errors(published)) == []
+    published["type"] = "ecuapass.customs.something-else.v1"
+    assert [error.json_path for error in validator.iter_errors(published)] == ["$.type"]
+    with pytest.raises(ValidationError, match="not the CloudEvent type of a notification"):
+        NotificationEvent.model_validate(published)
