@@ -1,4 +1,5 @@
-"""The operator tools' bodies (``gateway/cli/``): render, validate, docs, ``dlq replay``, case and tail.
+"""The operator tools' bodies (``gateway/cli/``): render, validate, docs, ``dlq replay``,
+``dlq replay-notifications``, case and tail.
 
 Each translates its arguments, calls the tool in ``gateway/tools/`` (imported when it runs) and prints its answer.
 """
@@ -17,6 +18,7 @@ from gateway.settings import Settings
 
 if TYPE_CHECKING:
     from gateway.tools.dlq import Report
+    from gateway.tools.intake_replay import Report as IntakeReport
 
 
 def render(args: argparse.Namespace, _: Settings) -> int:
@@ -120,6 +122,48 @@ def replay_told(report: Report, settings: Settings, *, dry_run: bool) -> int:
     if report.complete:
         return 0
     print(f"{PROG}: the broker did not confirm every replay; run dlq replay again", file=sys.stderr)
+    return EXIT_KAFKA_UNAVAILABLE
+
+
+def dlq_replay_notifications(args: argparse.Namespace, settings: Settings) -> int:
+    """``dlq replay-notifications``: the intake's dead letters whose archived notification reads now, published
+    once; a line per letter and a summary; exit 3 when the broker did not confirm them all."""
+    from gateway.tools.intake_replay import Selection, replay_notifications
+
+    selection = Selection(feeds=frozenset(args.feed), reasons=frozenset(args.reason))
+    report = asyncio.run(replay_notifications(settings, selection, dry_run=args.dry_run))
+    return notifications_told(report, settings, dry_run=args.dry_run)
+
+
+def notifications_told(report: IntakeReport, settings: Settings, *, dry_run: bool) -> int:
+    """What became of each intake dead letter on stdout; the exit status: 0, or 3 when the broker did not confirm
+    every publication."""
+    from gateway.tools.intake_replay import describe
+
+    verb = "would publish" if dry_run else "published"
+    for line in describe(report.replayed):
+        print(f"{verb}: {line}")
+    for unread in report.unreadable:
+        (line,) = describe([unread.letter])
+        print(f"still unreadable ({unread.reason}: {unread.detail}), left: {line}")
+    for line in describe(report.not_archived):
+        print(f"not in the archive ({settings.topics.archive}), left: {line}")
+    for letter, exc in report.failed:
+        (line,) = describe([letter])
+        print(f"not confirmed by the broker ({type(exc).__name__}: {exc}): {line}")
+    for line in describe(report.not_sent):
+        print(f"not sent (the broker refused an earlier one): {line}")
+    summary = (
+        f"{report.scanned} intake dead letters scanned, {len(report.replayed)} {verb} "
+        f"(to {settings.topics.notifications}), {len(report.unreadable)} still unreadable, "
+        f"{len(report.not_archived)} not in the archive"
+    )
+    if not report.complete:
+        summary += f", {len(report.failed)} not confirmed, {len(report.not_sent)} not sent: run it again"
+    print(summary)
+    if report.complete:
+        return 0
+    print(f"{PROG}: the broker did not confirm every publication; run dlq replay-notifications again", file=sys.stderr)
     return EXIT_KAFKA_UNAVAILABLE
 
 

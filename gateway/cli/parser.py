@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from gateway.cli import development, operations, service
 from gateway.cli.failures import EXIT_MISTAKE, EXIT_STATUS, PROG
+from gateway.kafka.headers import INTAKE_REASONS
 
 DESCRIPTION = "``ecuapass-gateway``: the one console script. Subcommands only translate arguments and call the core."
 MOCK_FAULTS = (
@@ -126,6 +127,17 @@ def _dlq(commands: argparse._SubParsersAction[_Parser]) -> None:
     replay.add_argument("--max-replays", type=int, default=3, help="quarantine letters replayed this often")
     replay.add_argument("--dry-run", action="store_true", help="list what would be replayed; publish nothing")
     replay.set_defaults(command=operations.dlq_replay)
+
+    notifications = dlq.add_parser(
+        "replay-notifications",
+        help="re-read the intake's dead letters from the archive; publish those that read now, once",
+    )
+    notifications.add_argument("--feed", action="append", default=[], help="default, or an agency's RUC")
+    notifications.add_argument(
+        "--reason", action="append", default=[], choices=sorted(INTAKE_REASONS), help="the letter's dlq.reason"
+    )
+    notifications.add_argument("--dry-run", action="store_true", help="list what would be published; publish nothing")
+    notifications.set_defaults(command=operations.dlq_replay_notifications)
 
 
 def _tracking(commands: argparse._SubParsersAction[_Parser]) -> None:

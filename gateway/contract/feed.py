@@ -9,6 +9,7 @@ the retention period (HTTP 410), written by the mock (``ecuapass_mock/feed.py``)
     read_feed_tolerant the intake's reader: the page's envelope validated, then each notification on its own
                        (a ``Notification``, or an ``UnreadableNotification`` with its raw element), so one it
                        cannot read does not block the rest of the page
+    read_notification  one archived notification read again the same way (the intake's dead-letter replay)
 """
 
 from __future__ import annotations
@@ -260,3 +261,16 @@ def _read_raw(envelope: etree._Element, element: etree._Element, raw: bytes) -> 
         return _read_notification(alone[3])
     except (UnsafeXmlError, ValueError) as exc:
         return UnreadableNotification(raw, "invalid", str(exc), identifier)
+
+
+def read_notification(raw: bytes) -> Notification | UnreadableNotification:
+    """One notification's raw element, as the intake archived it, read as ``read_feed_tolerant`` reads it in its
+    page (in an envelope of its own): the intake's dead-letter replay reads an archived notification again with the
+    code of today. ``UnsafeXmlError`` when it is not well-formed XML."""
+    element = parse_xml(raw)
+    if element.tag != _q("Notification"):
+        return UnreadableNotification(raw, "invalid", f"not a notification: {element.tag}", None)
+    envelope = etree.Element(_q("NotificationFeed"), nsmap={"ntf": NOTIFICATIONS})
+    for local, value in (("After", "0"), ("Next", "0"), ("More", "false")):
+        _add(envelope, local, value)
+    return _read_raw(envelope, element, raw)

@@ -3,9 +3,10 @@
     page after cursor (the feed adapter: retries, its own circuit)
       FeedGone -> logged at ERROR with what is lost, counted; reading restarts from its Oldest
       each notification, in feed order:
-          readable   -> its raw XML on the archive topic, confirmed -> its CloudEvent on the notifications topic,
-                        confirmed
-          unreadable -> the intake's dead-letter topic (raw, feed, cursor, reason, detail), confirmed
+          every one -> its raw XML on the archive topic, confirmed, then
+            readable   -> its CloudEvent on the notifications topic, confirmed
+            unreadable -> the intake's dead-letter topic (raw, feed, cursor, reason, detail, where it was archived),
+                          confirmed
       -> the page's Next as a checkpoint on the feed's partition of the control topic, confirmed
     nothing more (More false) -> ``interval_s`` pause; more -> the next page at once
 
@@ -162,19 +163,26 @@ class FeedPuller:
             self._metrics.intake_errors.labels(self.feed.name, "FeedGone").inc()
 
     async def _publish(self, raw: bytes, item: Notification | UnreadableNotification, cursor: str) -> None:
+        """Archive first, readable or not (an unreadable one is read again from the archive by ``dlq
+        replay-notifications``), then the CloudEvent; a dead letter names the archive record when there is one."""
         topics, feed = self._settings.topics, self.feed.name
+        archived, refused = await self._archive(item, raw, cursor)
+        if refused is not None:
+            await self._dead_letter(item, raw, cursor, "unpublishable", f"{type(refused).__name__}: {refused}")
+            return
         if isinstance(item, UnreadableNotification):
-            await self._dead_letter(item, raw, cursor, item.reason, item.detail)
+            await self._dead_letter(item, raw, cursor, item.reason, item.detail, archived)
             return
         try:
             cloudevent = records.published(item, topics, source=self._settings.source, feed=feed, cursor=cursor)
         except ValidationError as exc:  # e.g. a case id no CloudEvent subject can carry
-            await self._dead_letter(item, raw, cursor, "invalid", f"no CloudEvent can be made of it: {exc}")
+            detail = f"no CloudEvent can be made of it: {exc}"
+            await self._dead_letter(item, raw, cursor, "invalid", detail, archived)
             return
-        archived = records.archive(item, raw, topics, feed=feed, cursor=cursor)
-        refused = await self._send(archived) or await self._send(cloudevent)
+        refused = await self._send(cloudevent)
         if refused is not None:
-            await self._dead_letter(item, raw, cursor, "unpublishable", f"{type(refused).__name__}: {refused}")
+            detail = f"{type(refused).__name__}: {refused}"
+            await self._dead_letter(item, raw, cursor, "unpublishable", detail, archived)
             return
         if self._metrics:
             self._metrics.notifications.labels(item.type.code).inc()
@@ -182,14 +190,34 @@ class FeedPuller:
         if self._on_notification is not None:
             self._on_notification(item)
 
+    async def _archive(
+        self, item: Notification | UnreadableNotification, raw: bytes, cursor: str
+    ) -> tuple[str | None, Exception | None]:
+        """The archive record sent: where the broker put it (``topic:partition:offset``, when it says), or why it
+        refused it for good."""
+        record = records.archive(item, raw, self._settings.topics, feed=self.feed.name, cursor=cursor)
+        outcome = await self._deliver(record)
+        if isinstance(outcome, Exception):
+            return None, outcome
+        partition, offset = getattr(outcome, "partition", None), getattr(outcome, "offset", None)
+        if isinstance(partition, int) and isinstance(offset, int):
+            return f"{record.topic}:{partition}:{offset}", None
+        return None, None
+
     async def _dead_letter(
-        self, item: Notification | UnreadableNotification, raw: bytes, cursor: str, reason: str, detail: str
+        self,
+        item: Notification | UnreadableNotification,
+        raw: bytes,
+        cursor: str,
+        reason: str,
+        detail: str,
+        archived: str | None = None,
     ) -> None:
         name = self.feed.name
         log.error("feed %s: notification %s after cursor %s goes to the intake's dead letters (%s: %s)",
                   name, item.notification_id, cursor, reason, detail)  # fmt: skip
         letter = records.dead_letter(
-            item, raw, self._settings.topics, feed=name, cursor=cursor, reason=reason, detail=detail
+            item, raw, self._settings.topics, feed=name, cursor=cursor, reason=reason, detail=detail, archived=archived
         )
         refused = await self._send(letter)
         if refused is not None:  # nothing left to put it in: stop this feed rather than skip it silently
@@ -206,12 +234,16 @@ class FeedPuller:
 
     async def _send(self, record: OutboundRecord, partition: int | None = None) -> Exception | None:
         """Until the broker confirms (``None``), or refuses for good (the error); an outage is waited out."""
+        outcome = await self._deliver(record, partition)
+        return outcome if isinstance(outcome, Exception) else None
+
+    async def _deliver(self, record: OutboundRecord, partition: int | None = None) -> Any:
+        """Until the broker confirms (its record metadata) or refuses for good (the error, returned)."""
         while True:
             try:
-                await self._producer.send_and_wait(
+                return await self._producer.send_and_wait(
                     record.topic, record.value, key=record.key, partition=partition, headers=record.headers
                 )
-                return None
             except Exception as exc:
                 if permanent(exc):
                     return exc

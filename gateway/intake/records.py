@@ -2,7 +2,8 @@
 
     Notification (contract) + feed + cursor -> archive(): the raw XML, archive topic, first
                                             -> event() / published(): the CloudEvent, notifications topic, then
-    UnreadableNotification                  -> dead_letter(): raw, intake DLQ topic, with why and where
+    UnreadableNotification                  -> archive() too, then dead_letter(): raw, intake DLQ topic, with why,
+                                               where it was read and where it was archived
     feed + cursor                           -> checkpoint(): the control topic's record; cursor_of() reads it back
     a record of the notifications topic     -> notice_from_record(): a ``Notice`` (case, tail, the demo)
 
@@ -142,19 +143,33 @@ def _where(feed: str, cursor: str, notification_id: str | None) -> list[tuple[st
     return ([(h.NOTIFICATION_ID, notification_id)] if notification_id else []) + found
 
 
-def archive(notification: Notification, raw: bytes, topics: TopicSettings, *, feed: str, cursor: str) -> OutboundRecord:
-    """The raw notification as served (its ``Notification`` element), before anything is made of it."""
+def archive(
+    notification: Notification | UnreadableNotification, raw: bytes, topics: TopicSettings, *, feed: str, cursor: str
+) -> OutboundRecord:
+    """The raw notification as served (its ``Notification`` element), before anything is made of it: readable or
+    not, so that an unreadable one can be read again from here (``dlq replay-notifications``). Keyed by case id when
+    it could be read, without a key otherwise."""
+    key = notification.concerns.case_id.encode() if isinstance(notification, Notification) else None
     headers = [(h.CONTENT_TYPE, h.XML), (h.ARCHIVE_ITEM, "notification")]
     headers += _where(feed, cursor, notification.notification_id)
-    return OutboundRecord(topics.archive, raw, notification.concerns.case_id.encode(), _headers(headers))
+    return OutboundRecord(topics.archive, raw, key, _headers(headers))
 
 
 def published(
-    notification: Notification, topics: TopicSettings, *, source: str, feed: str, cursor: str
+    notification: Notification,
+    topics: TopicSettings,
+    *,
+    source: str,
+    feed: str,
+    cursor: str,
+    replayed_from: str | None = None,
 ) -> OutboundRecord:
-    """The notification's CloudEvent, structured, keyed by case id."""
+    """The notification's CloudEvent, structured, keyed by case id; ``replayed_from``: the intake dead letter it is
+    replayed from (``topic:partition:offset``), carried as ``ecuapass.replayed.from`` so a replay is done once."""
     cloudevent = event(notification, source=source, feed=feed)
     headers = [(h.CONTENT_TYPE, h.CLOUDEVENTS_JSON), *_where(feed, cursor, notification.notification_id)]
+    if replayed_from is not None:
+        headers.append((h.REPLAYED_FROM, replayed_from))
     return OutboundRecord(
         topics.notifications, cloudevent.model_dump_json().encode(), cloudevent.subject.encode(), _headers(headers)
     )
@@ -169,13 +184,17 @@ def dead_letter(
     cursor: str,
     reason: str,
     detail: str,
+    archived: str | None = None,
 ) -> OutboundRecord:
     """A notification the intake could not read or publish, raw, with the feed and cursor it came from and why;
-    keyed by its case id when it could be read, without a key otherwise."""
+    keyed by its case id when it could be read, without a key otherwise. ``archived``: where its archive record is
+    (``topic:partition:offset``), for the replay to read it from there."""
     key = unreadable.concerns.case_id.encode() if isinstance(unreadable, Notification) else None
     identifier = unreadable.notification_id
     headers = [(h.CONTENT_TYPE, h.XML), *_where(feed, cursor, identifier)]
     headers += [(h.DLQ_REASON, reason), (h.DLQ_DETAIL, detail[:1000])]
+    if archived is not None:
+        headers.append((h.ARCHIVED_AT, archived))
     return OutboundRecord(topics.intake_dlq, raw, key, _headers(headers))
 
 

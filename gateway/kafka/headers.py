@@ -17,8 +17,9 @@ letters: the dead letter's headers and ``dlq.quarantined.from``.
 The intake (``gateway/intake/records.py``): a notification's raw XML on the archive topic, with
 ``ecuapass.archive.item``, ``ecuapass.notification.id``, ``ecuapass.feed`` and ``ecuapass.feed.cursor`` (the cursor
 its page was read after); its CloudEvent on the notifications topic (``content-type``, the id and feed headers); an
-unreadable one on the intake's dead-letter topic, raw, with the feed headers, ``dlq.reason`` and ``dlq.detail``;
-the cursors on the control topic (JSON, keyed by feed).
+unreadable one on the intake's dead-letter topic, raw, with the feed headers, ``dlq.reason``, ``dlq.detail`` and
+``ecuapass.archived.at`` (its archive record); a CloudEvent ``dlq replay-notifications`` published carries
+``ecuapass.replayed.from`` (the letter's coordinates); the cursors on the control topic (JSON, keyed by feed).
 
 Times in headers are RFC 3339 in UTC with milliseconds and ``Z`` (``2026-12-04T03:28:03.120Z``).
 """
@@ -85,6 +86,7 @@ ARCHIVE_ITEM = "ecuapass.archive.item"  # what the archived record is: "notifica
 NOTIFICATION_ID = "ecuapass.notification.id"  # customs' id of the notification (NTF-…), when it could be read
 FEED = "ecuapass.feed"  # the feed it was read from: "default" or an agency's RUC
 FEED_CURSOR = "ecuapass.feed.cursor"  # the cursor the page holding it was asked after
+ARCHIVED_AT = "ecuapass.archived.at"  # on an intake dead letter: its raw notification's archive record (topic:p:o)
 INTAKE_REASONS: dict[str, str] = {
     "unknown_type": "a notification type the catalogue lacks",
     "invalid": "breaks notifications.xsd, or carries another type's details",

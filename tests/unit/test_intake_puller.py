@@ -87,8 +87,9 @@ async def test_archive_then_event_then_cursor_and_an_unreadable_one_dead_lettere
     puller.start(None)
     await eventually(lambda: _asked(feed, "3"))
     await puller.stop(5)
-    assert _topics(producer) == ["archive", "event", "dlq", "archive", "event", "cursor"]
-    archived, event, letter, _, _, cursor = producer.sent
+    assert _topics(producer) == ["archive", "event", "archive", "dlq", "archive", "event", "cursor"]
+    archived, event, unreadable_archived, letter, _, _, cursor = producer.sent
+    assert (unreadable_archived[1], unreadable_archived[2]) == (b"<bad/>", None)  # archived too, without a key
     assert (archived[1], archived[2]) == (b"<one/>", b"CASE-1")
     assert event[2] == b"CASE-1" and event[4][h.NOTIFICATION_ID] == "NTF-000000000001"
     assert records.cursor_of(cursor[1]) == "3" and cursor[3] == 4  # on the feed's own partition
