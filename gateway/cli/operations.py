@@ -10,7 +10,8 @@ import argparse
 import asyncio
 import json
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from gateway.cli.failures import EXIT_KAFKA_UNAVAILABLE, EXIT_MISTAKE, PROG
 from gateway.errors import InvalidEvent, UndecodableEvent
@@ -106,23 +107,12 @@ def replay_told(report: Report, settings: Settings, *, dry_run: bool) -> int:
         print(f"{quarantine}: {line}")
     for line in describe(report.unreplayable):
         print(f"not replayable (only the record's first 4 KiB was kept; ask the publisher to resend): {line}")
-    for letter, exc in report.failed:
-        (line,) = describe([letter])
-        print(f"not confirmed by the broker ({type(exc).__name__}: {exc}): {line}")
-    for line in describe(report.not_sent):
-        print(f"not sent (the broker refused an earlier one): {line}")
     summary = (
         f"{report.scanned} dead letters scanned, {len(report.replayed)} {verb}, "
         f"{len(report.quarantined)} {'to quarantine' if dry_run else 'quarantined'} "
         f"(to {settings.topics.quarantine}), {len(report.unreplayable)} not replayable"
     )
-    if not report.complete:
-        summary += f", {len(report.failed)} not confirmed, {len(report.not_sent)} not sent: run it again"
-    print(summary)
-    if report.complete:
-        return 0
-    print(f"{PROG}: the broker did not confirm every replay; run dlq replay again", file=sys.stderr)
-    return EXIT_KAFKA_UNAVAILABLE
+    return _unconfirmed_told(report, describe, summary, "every replay; run dlq replay again")
 
 
 def dlq_replay_notifications(args: argparse.Namespace, settings: Settings) -> int:
@@ -148,22 +138,30 @@ def notifications_told(report: IntakeReport, settings: Settings, *, dry_run: boo
         print(f"still unreadable ({unread.reason}: {unread.detail}), left: {line}")
     for line in describe(report.not_archived):
         print(f"not in the archive ({settings.topics.archive}), left: {line}")
-    for letter, exc in report.failed:
-        (line,) = describe([letter])
-        print(f"not confirmed by the broker ({type(exc).__name__}: {exc}): {line}")
-    for line in describe(report.not_sent):
-        print(f"not sent (the broker refused an earlier one): {line}")
     summary = (
         f"{report.scanned} intake dead letters scanned, {len(report.replayed)} {verb} "
         f"(to {settings.topics.notifications}), {len(report.unreadable)} still unreadable, "
         f"{len(report.not_archived)} not in the archive"
     )
+    return _unconfirmed_told(report, describe, summary, "every publication; run dlq replay-notifications again")
+
+
+def _unconfirmed_told(
+    report: Report | IntakeReport, describe: Callable[[Any], list[str]], summary: str, what: str
+) -> int:
+    """The end shared by both replays: the letters the broker did not confirm or that were left unsent, the summary,
+    and the exit status (0, or 3 with a line on stderr saying ``what`` the broker did not confirm)."""
+    for letter, exc in report.failed:
+        (line,) = describe([letter])
+        print(f"not confirmed by the broker ({type(exc).__name__}: {exc}): {line}")
+    for line in describe(report.not_sent):
+        print(f"not sent (the broker refused an earlier one): {line}")
     if not report.complete:
         summary += f", {len(report.failed)} not confirmed, {len(report.not_sent)} not sent: run it again"
     print(summary)
     if report.complete:
         return 0
-    print(f"{PROG}: the broker did not confirm every publication; run dlq replay-notifications again", file=sys.stderr)
+    print(f"{PROG}: the broker did not confirm {what}", file=sys.stderr)
     return EXIT_KAFKA_UNAVAILABLE
 
 
